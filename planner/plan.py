@@ -1,0 +1,68 @@
+"""Plan types: what a solve (or the greedy baseline) returns. Serialisable, framework-free."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from planner.domain import Struct
+
+
+class Allocation(Struct, frozen=True):
+    """Stage 1: `count` units of `role` from `source` to one event tour."""
+
+    event_id: str
+    tour_index: int
+    day: dt.date
+    role: str
+    source: str  # borough ONS code or central unit code
+    count: int
+    rest_day_officers: int = 0  # officers in these units called in from a rest day
+
+
+class Assignment(Struct, frozen=True):
+    """Stage 2: one named officer working one event tour."""
+
+    service_number: str
+    event_id: str
+    tour_index: int
+    day: dt.date
+    role: str
+    slot: int  # index into the role's slots
+    unit_id: str  # serial/PSU (or single post) this officer belongs to
+    source: str
+    start: dt.datetime
+    end: dt.datetime
+    rest_day_cancelled: bool = False
+
+
+class Shortfall(Struct, frozen=True):
+    """Demand left uncovered, in officers, with the limits that caused it."""
+
+    event_id: str
+    tour_index: int
+    day: dt.date
+    role: str
+    required: int  # units demanded
+    filled: int  # units covered
+    officers_short: int
+    reasons: tuple[str, ...] = ()
+
+
+class StageStats(Struct):
+    name: str
+    status: str
+    seconds: float
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    details: dict[str, float] = msgspec.field(default_factory=dict)
+
+
+class Plan(Struct):
+    allocations: list[Allocation] = msgspec.field(default_factory=list)
+    assignments: list[Assignment] = msgspec.field(default_factory=list)
+    shortfalls: list[Shortfall] = msgspec.field(default_factory=list)
+    stages: list[StageStats] = msgspec.field(default_factory=list)
+    method: str = "two-stage"
