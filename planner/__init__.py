@@ -1,0 +1,1 @@
+"""Police event deployment planning: the domain (no framework imports)."""

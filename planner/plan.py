@@ -66,3 +66,19 @@ class Plan(Struct):
     shortfalls: list[Shortfall] = msgspec.field(default_factory=list)
     stages: list[StageStats] = msgspec.field(default_factory=list)
     method: str = "two-stage"
+
+
+class Progress(Struct):
+    """A progress report from a long solve, for a CLI bar or an API job's fields."""
+
+    stage: str  # "allocation", "rostering", "done"
+    done: int
+    total: int
+    message: str = ""
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 100.0
