@@ -5,6 +5,7 @@ they agree on the facts while each decides (or checks) the plan on its own."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 
 from planner.domain import Event, Officer, Policy, Slot, Tour
@@ -107,3 +108,13 @@ def on_duty_cost(rank: str, rostered_hours: float, tour: Tour, policy: Policy) -
     if rank in costs.no_overtime_ranks:
         return extra  # owed as time off in lieu
     return extra * costs.overtime_multiplier
+
+
+def floor_retained(on_duty: int, share: float) -> int:
+    """Officers of a duty role who must stay on core duty: the floor share, rounded up."""
+    return min(on_duty, math.ceil(share * on_duty - 1e-9))
+
+
+def max_abstractable(on_duty: int, share: float) -> int:
+    """On-duty officers of a duty role that events may take without breaching the floor."""
+    return on_duty - floor_retained(on_duty, share)
