@@ -242,8 +242,9 @@ class Weights(Struct, frozen=True):
         default_factory=lambda: {"critical": 10000.0, "high": 2000.0, "normal": 400.0, "low": 100.0}
     )
     travel_per_officer_minute: float = 0.02
-    # Per percentage point of the day's highest borough abstraction share.
-    fairness_per_point: float = 20.0
+    # Per percentage point of the day's highest borough abstraction share. Small enough that
+    # covering demand always pays more, for any borough with 10 or more officers on duty.
+    fairness_per_point: float = 5.0
 
 
 def default_roles() -> dict[str, RoleSpec]:

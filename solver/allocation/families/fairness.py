@@ -1,12 +1,14 @@
-"""Abstraction fairness: the day's highest share of a borough's on-duty officers sent to events
-is a variable with a cost, so the model spreads abstraction instead of emptying one borough."""
+"""Abstraction fairness: the day's highest load on a borough (officers sent to events, whether
+on duty or called in from a rest day, per officer on duty) is a variable with a cost, so the
+model spreads abstraction instead of emptying one borough. Rest-day call-ins count too, so that
+fairness never makes cancelling rest days look cheaper than using officers on duty."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from solver.allocation.inputs import DayInput
-from solver.allocation.variables import ON_DUTY, AllocationVariables
+from solver.allocation.variables import AllocationVariables
 
 NAME = "Abstraction fairness"
 
@@ -15,12 +17,12 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     by_borough: dict[str, list[int]] = defaultdict(list)
     for key, var in v.posts.items():
         source = day.classes[key.cls].source
-        if key.status == ON_DUTY and source in day.borough_on_duty:
+        if source in day.borough_on_duty:
             by_borough[source].append(var)
     if not by_borough:
         return
     # The cost is per percentage point of the share.
-    v.max_share = v.model.add_var(0.0, 1.0, 100.0 * day.fairness_per_point, integer=False)
+    v.max_share = v.model.add_var(0.0, float("inf"), 100.0 * day.fairness_per_point, integer=False)
     for borough, columns in by_borough.items():
         coefficient = 1.0 / day.borough_on_duty[borough]
         v.model.add_row(
