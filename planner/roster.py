@@ -4,8 +4,8 @@ Both named-rostering stages (the solver's and the greedy baseline's) ask the sam
 who is rostered on, who could lawfully work this tour, and who has been abstracted least. One
 implementation serves them all; the validator keeps its own independent checks.
 
-Days are indexed from the day before the plan starts (index 0) to the day after it ends, so that
-rest rules can look one day beyond each edge. Times are minutes from midnight of day 0.
+Days are indexed from `margin` days before the plan starts (index 0) to `margin` days after it
+ends, so that rest rules can see the rostered duties just beyond each edge. Times are minutes from midnight of day 0.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ class Roster:
         self.policy = policy = problem.policy
         self.officers: Sequence[Officer] = problem.officers if officers is None else officers
         self.index = {o.service_number: i for i, o in enumerate(self.officers)}
-        self.day0 = problem.start - dt.timedelta(days=1)
-        self.n_days = (problem.end - problem.start).days + 3
         wt = policy.working_time
+        self.margin = max(1, wt.max_consecutive_work_days)
+        self.day0 = problem.start - dt.timedelta(days=self.margin)
+        self.n_days = (problem.end - problem.start).days + 1 + 2 * self.margin
         self.rest_minutes = int(round(wt.min_rest_hours * 60))
         self.max_run = wt.max_consecutive_work_days
         n = len(self.officers)
@@ -100,12 +101,13 @@ class Roster:
         self.window_hours = np.zeros((len(self.officers), n_windows), dtype=np.float64)
         hours = self._worked_hours()
         inside = np.zeros(self.n_days, dtype=np.bool_)
-        inside[1:-1] = True  # the margin days are counted from the pattern below
+        inside[self.margin : -self.margin] = True  # margin days are counted from the pattern below
+        first_inside, last_inside = absolute[self.margin], absolute[-self.margin - 1]
         for w in range(n_windows):
             first = (int(period_index[0]) + w) * period
             outside_days = [
                 a for a in range(first, first + period)
-                if not (absolute[1] <= a <= absolute[-2])
+                if not (first_inside <= a <= last_inside)
             ]
             self.window_hours[:, w] = hours[:, inside & (self.window_of_day == w)].sum(axis=1)
             self.window_hours[:, w] += self._pattern_hours(outside_days)
