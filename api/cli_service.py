@@ -1,9 +1,97 @@
-"""`planner serve` and key management (owned by the service layer)."""
+"""`planner serve`, `planner worker` and `planner create-admin-key` (owned by the service layer)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import subprocess
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the service subcommands."""
+    serve = sub.add_parser("serve", help="run the API (and, by default, a plan worker process)")
+    serve.add_argument("--host", default=None, help="bind address (default PLANNER_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default PLANNER_PORT or 8000)")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo London year (calendar, officers, policy) if the database has no events")
+    serve.add_argument("--no-worker", action="store_true", help="do not start a worker (same as PLANNER_WORKER=off)")
+    serve.set_defaults(handler=_serve)
+
+    worker = sub.add_parser("worker", help="run a plan worker on its own (jobs from the same database)")
+    worker.set_defaults(handler=_worker)
+
+    key = sub.add_parser("create-admin-key", help="create an admin API key and print it once")
+    key.add_argument("--label", default="created by planner create-admin-key")
+    key.add_argument("--role", default="admin", choices=("admin", "planner", "scheduler", "analyst"),
+                     help="role of the new key (default admin)")
+    key.set_defaults(handler=_create_key)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=os.environ.get("PLANNER_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.db.migrate import migrate
+    from api.settings import Settings
+
+    _logging()
+    settings = Settings.from_env()
+    migrate(settings.db)
+    if args.demo or settings.load_demo:
+        from api.demo import load_demo
+
+        load_demo(settings)
+    worker: subprocess.Popen[bytes] | None = None
+    if settings.worker.mode == "embedded" and not args.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy())
+        logging.getLogger("api").info("started plan worker (pid %d)", worker.pid)
+    try:
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=args.host or settings.server.host,
+            port=args.port or settings.server.port,
+            workers=settings.server.web_concurrency,
+            log_level=os.environ.get("PLANNER_LOG_LEVEL", "info").lower(),
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from api.jobs import run_worker
+    from api.settings import Settings
+
+    _logging()
+    return run_worker(Settings.from_env())
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    from api.db.engine import make_sync_engine
+    from api.db.migrate import migrate
+    from api.auth import insert_key_statement
+    from api.settings import Settings
+
+    settings = Settings.from_env()
+    migrate(settings.db)
+    full, key_id, stmt = insert_key_statement(args.role, args.label)
+    engine = make_sync_engine(settings.db, pooled=False)
+    with engine.begin() as conn:
+        conn.execute(stmt)  # type: ignore[arg-type]
+    engine.dispose()
+    print(full)
+    print(f"(key id {key_id}, role {args.role}; store it now: it is not shown again)", file=sys.stderr)
+    return 0

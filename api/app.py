@@ -1,0 +1,105 @@
+"""The app factory: one place that wires settings, storage, auth, error handling, OpenAPI and features."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.auth import PUBLIC_PATHS, ApiKeyMiddleware, KeyCache
+from api.db.engine import make_async_engine
+from api.features.common import provide_connection, provide_settings
+from api.features.events.controllers import EventController
+from api.features.health.controllers import HealthController
+from api.features.keys.controllers import KeyController
+from api.features.officers.controllers import OfficerController
+from api.features.plans.controllers import PlanController
+from api.features.policy.controllers import PolicyController
+from api.features.reference.controllers import ReferenceController
+from api.openapi import SafeStructSchemaPlugin
+from api.problems import EXCEPTION_HANDLERS
+from api.settings import Settings
+
+log = logging.getLogger("api")
+
+CONTROLLERS = [
+    HealthController, ReferenceController, KeyController, OfficerController, EventController, PolicyController,
+    PlanController,
+]
+
+
+def _check_guards(app: Litestar) -> None:
+    """Deny by default: every route except the public ones must name its roles."""
+    for route in app.routes:
+        if route.path.startswith(PUBLIC_PATHS):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler) or handler.http_methods == {"OPTIONS"}:
+                continue  # Litestar's automatic OPTIONS handlers (the key middleware still applies)
+            if not handler.resolve_guards():
+                raise RuntimeError(f"route {route.path} has no guard; every endpoint must name its roles")
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        if migrate:
+            import anyio.to_thread
+
+            from api.db.migrate import migrate as run_migrations
+
+            await anyio.to_thread.run_sync(run_migrations, settings.db)
+        engine = make_async_engine(settings.db)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = Litestar(
+        route_handlers=CONTROLLERS,
+        dependencies={"conn": Provide(provide_connection), "settings": Provide(provide_settings, sync_to_thread=False)},
+        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema"])],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=settings.server.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Met event deployment planner",
+            version="0.1.0",
+            description=(
+                "Plans police event deployments across London while keeping each borough's investigation "
+                "capacity. Every endpoint except /health and /schema needs an API key in `X-API-Key`."
+            ),
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(security_schemes={
+                "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header")}),
+            security=[{"ApiKey": []}],
+            use_handler_docstrings=True,
+        ),
+        plugins=[SafeStructSchemaPlugin()],
+        debug=False,
+        state=State({"settings": settings, "key_cache": KeyCache(settings.server.key_cache_seconds)}),
+    )
+    _check_guards(app)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory api.app:app_from_env` (migrations are run by `planner serve`)."""
+    return create_app(Settings.from_env(), migrate=False)
+
+
+__all__: list[Any] = ["create_app", "app_from_env"]

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 models, engines, migrations and repositories."""

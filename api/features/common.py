@@ -1,0 +1,80 @@
+"""Pieces shared by the feature controllers: the request's DB connection, page bounds, CSV responses."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from typing import Any
+
+import msgspec
+from litestar import Response
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.problems import Problem, ProblemError
+from api.settings import Settings
+
+
+class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base for request/response bodies: keyword-only, unknown fields rejected."""
+
+
+class PageInfo(Schema):
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+async def provide_connection(state: State) -> AsyncGenerator[AsyncConnection, None]:
+    async with state.engine.connect() as conn:
+        yield conn
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings  # type: ignore[no-any-return]
+
+
+LimitParam = Parameter(query="limit", ge=1, le=10_000, required=False,
+                       description="Page size (bounded by PLANNER_MAX_PAGE_SIZE).")
+OffsetParam = Parameter(query="offset", ge=0, required=False, description="Rows to skip.")
+
+
+def page_bounds(settings: Settings, limit: int | None, offset: int | None) -> tuple[int, int]:
+    limit = settings.server.default_page_size if limit is None else limit
+    if limit > settings.server.max_page_size:
+        raise ProblemError(400, f"limit may be at most {settings.server.max_page_size}.")
+    return limit, offset or 0
+
+
+def page_info(total: int, limit: int, offset: int) -> PageInfo:
+    nxt = offset + limit
+    return PageInfo(total=total, limit=limit, offset=offset, next_offset=nxt if nxt < total else None)
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue().encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+ERROR_RESPONSES: dict[int, Any] = {}
+
+
+def problem_responses(*codes: int) -> dict[int, Any]:
+    """OpenAPI entries for the Problem Details a route may answer with."""
+    from litestar.openapi.datastructures import ResponseSpec
+
+    return {
+        code: ResponseSpec(data_container=Problem, media_type="application/problem+json",
+                           description=f"Problem Details ({code})")
+        for code in codes
+    }

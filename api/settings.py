@@ -1,0 +1,149 @@
+"""Service settings: small typed groups read from environment variables.
+
+Every variable has a default that works on a fresh machine (an SQLite file under ./var)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+WorkerMode = Literal["embedded", "off"]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/planner.sqlite3"
+
+
+def _split_driver(url: str) -> tuple[str, str]:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"DATABASE_URL is not a URL: {url!r}")
+    return scheme.split("+", 1)[0].lower(), rest
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+    pool_size: int = 10
+
+    @property
+    def dialect(self) -> str:
+        name, _ = _split_driver(self.url)
+        return "postgresql" if name in {"postgres", "postgresql"} else name
+
+    @property
+    def async_url(self) -> str:
+        """URL for the API's async engine (aiosqlite or psycopg 3)."""
+        _, rest = _split_driver(self.url)
+        if self.dialect == "sqlite":
+            return f"sqlite+aiosqlite://{rest}"
+        if self.dialect == "postgresql":
+            return f"postgresql+psycopg://{rest}"
+        raise ValueError(f"unsupported database: {self.url!r} (use sqlite:/// or postgresql://)")
+
+    @property
+    def sync_url(self) -> str:
+        """URL for migrations and the worker's blocking engine."""
+        _, rest = _split_driver(self.url)
+        if self.dialect == "sqlite":
+            return f"sqlite://{rest}"
+        if self.dialect == "postgresql":
+            return f"postgresql+psycopg://{rest}"
+        raise ValueError(f"unsupported database: {self.url!r} (use sqlite:/// or postgresql://)")
+
+    def ensure_directory(self) -> None:
+        """Create the SQLite file's directory so that the first start just works."""
+        if self.dialect != "sqlite":
+            return
+        _, rest = _split_driver(self.url)
+        path = rest[1:] if rest.startswith("/") else rest  # sqlite:///relative or sqlite:////abs
+        path = path.split("?", 1)[0]
+        if path and path != ":memory:":
+            Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 32 * 1024 * 1024
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    key_cache_seconds: float = 5.0  # how long a verified API key is trusted without a DB read
+    web_concurrency: int = 1
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    mode: WorkerMode = "embedded"
+    poll_seconds: float = 0.5
+    heartbeat_seconds: float = 1.0
+    stale_seconds: float = 30.0  # a running job whose heartbeat is older is reclaimed
+    max_attempts: int = 3
+    solver: str = "solver:solve"  # module:function called in the child process
+    solver_workers: int | None = None
+    start_method: str = "fork"  # multiprocessing start method for the solve child
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    load_demo: bool = False
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        workers = _env("PLANNER_SOLVER_WORKERS", "")
+        mode = _env("PLANNER_WORKER", "embedded")
+        if mode not in ("embedded", "off"):
+            raise ValueError("PLANNER_WORKER must be 'embedded' or 'off'")
+        return cls(
+            db=DatabaseSettings(
+                url=_env("DATABASE_URL", DEFAULT_DATABASE_URL),
+                echo=_env_bool("DATABASE_ECHO", False),
+                pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+            ),
+            server=ServerSettings(
+                host=_env("PLANNER_HOST", "127.0.0.1"),
+                port=_env_int("PLANNER_PORT", 8000),
+                max_body_bytes=_env_int("PLANNER_MAX_BODY_BYTES", 32 * 1024 * 1024),
+                default_page_size=_env_int("PLANNER_DEFAULT_PAGE_SIZE", 100),
+                max_page_size=_env_int("PLANNER_MAX_PAGE_SIZE", 1000),
+                key_cache_seconds=_env_float("PLANNER_KEY_CACHE_SECONDS", 5.0),
+                web_concurrency=_env_int("PLANNER_WEB_CONCURRENCY", 1),
+            ),
+            worker=WorkerSettings(
+                mode=mode,  # type: ignore[arg-type]
+                poll_seconds=_env_float("PLANNER_WORKER_POLL_SECONDS", 0.5),
+                heartbeat_seconds=_env_float("PLANNER_HEARTBEAT_SECONDS", 1.0),
+                stale_seconds=_env_float("PLANNER_JOB_STALE_SECONDS", 30.0),
+                max_attempts=_env_int("PLANNER_JOB_MAX_ATTEMPTS", 3),
+                solver=_env("PLANNER_SOLVER", "solver:solve"),
+                solver_workers=int(workers) if workers else None,
+                start_method=_env("PLANNER_SOLVE_START_METHOD", "fork"),
+            ),
+            load_demo=_env_bool("PLANNER_LOAD_DEMO", False),
+        )
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, db=replace(self.db, url=url))
