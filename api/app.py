@@ -33,7 +33,12 @@ from api.settings import Settings
 log = logging.getLogger("api")
 
 CONTROLLERS = [
-    HealthController, ReferenceController, KeyController, OfficerController, EventController, PolicyController,
+    HealthController,
+    ReferenceController,
+    KeyController,
+    OfficerController,
+    EventController,
+    PolicyController,
     PlanController,
 ]
 
@@ -70,7 +75,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
 
     app = Litestar(
         route_handlers=CONTROLLERS,
-        dependencies={"conn": Provide(provide_connection), "settings": Provide(provide_settings, sync_to_thread=False)},
+        dependencies={
+            "conn": Provide(provide_connection),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
         middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema"])],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
@@ -84,8 +92,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
-            components=Components(security_schemes={
-                "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header")}),
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header")
+                }
+            ),
             security=[{"ApiKey": []}],
             use_handler_docstrings=True,
         ),

@@ -14,9 +14,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = sub.add_parser("serve", help="run the API (and, by default, a plan worker process)")
     serve.add_argument("--host", default=None, help="bind address (default PLANNER_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default PLANNER_PORT or 8000)")
-    serve.add_argument("--demo", action="store_true",
-                       help="load the demo London year (calendar, officers, policy) if the database has no events")
-    serve.add_argument("--no-worker", action="store_true", help="do not start a worker (same as PLANNER_WORKER=off)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo London year (calendar, officers, policy) if the database has no events",
+    )
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not start a worker (same as PLANNER_WORKER=off)"
+    )
     serve.set_defaults(handler=_serve)
 
     worker = sub.add_parser("worker", help="run a plan worker on its own (jobs from the same database)")
@@ -24,14 +29,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     key = sub.add_parser("create-admin-key", help="create an admin API key and print it once")
     key.add_argument("--label", default="created by planner create-admin-key")
-    key.add_argument("--role", default="admin", choices=("admin", "planner", "scheduler", "analyst"),
-                     help="role of the new key (default admin)")
+    key.add_argument(
+        "--role",
+        default="admin",
+        choices=("admin", "planner", "scheduler", "analyst"),
+        help="role of the new key (default admin)",
+    )
     key.set_defaults(handler=_create_key)
 
 
 def _logging() -> None:
-    logging.basicConfig(level=os.environ.get("PLANNER_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("PLANNER_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -80,9 +91,9 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _create_key(args: argparse.Namespace) -> int:
+    from api.auth import insert_key_statement
     from api.db.engine import make_sync_engine
     from api.db.migrate import migrate
-    from api.auth import insert_key_statement
     from api.settings import Settings
 
     settings = Settings.from_env()

@@ -30,17 +30,33 @@ def load_demo(settings: Settings, *, year: int = 2027, seed: int = 7) -> bool:
             now = utcnow()
             officers = [officer_values(o) | {"updated_at": now} for o in problem.officers]
             for start in range(0, len(officers), 5000):
-                conn.execute(insert(OfficerRow), officers[start:start + 5000])
-            conn.execute(insert(EventRow), [event_values(e) | {"created_at": now, "updated_at": now}
-                                            for e in problem.events])
+                conn.execute(insert(OfficerRow), officers[start : start + 5000])
+            conn.execute(
+                insert(EventRow),
+                [event_values(e) | {"created_at": now, "updated_at": now} for e in problem.events],
+            )
             latest = conn.execute(select(func.max(PolicyVersion.version))).scalar_one() or 0
-            conn.execute(insert(PolicyVersion).values(
-                version=latest + 1, body=msgspec.json.encode(problem.policy).decode(),
-                note=f"demo policy {year}", created_at=now, created_by=None))
+            conn.execute(
+                insert(PolicyVersion).values(
+                    version=latest + 1,
+                    body=msgspec.json.encode(problem.policy).decode(),
+                    note=f"demo policy {year}",
+                    created_at=now,
+                    created_by=None,
+                )
+            )
             for name in ("calendar", "officers"):
-                conn.execute(update(DatasetVersion).where(DatasetVersion.name == name)
-                             .values(version=DatasetVersion.version + 1, updated_at=now))
-            log.info("loaded demo year %d: %d events, %d officers", year, len(problem.events), len(problem.officers))
+                conn.execute(
+                    update(DatasetVersion)
+                    .where(DatasetVersion.name == name)
+                    .values(version=DatasetVersion.version + 1, updated_at=now)
+                )
+            log.info(
+                "loaded demo year %d: %d events, %d officers",
+                year,
+                len(problem.events),
+                len(problem.officers),
+            )
             return True
     finally:
         engine.dispose()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from api.problems import ImportRejected, RowError
 from planner.domain import (
     DUTY_ROLES,
     EVENT_KINDS,
@@ -28,16 +29,32 @@ from planner.domain import (
     Policy,
 )
 
-from api.problems import ImportRejected, RowError
-
 LONDON = ZoneInfo("Europe/London")
 MAX_ERRORS = 5000  # a response listing more than this is cut (the count in `detail` stays exact)
 OFFICER_CSV_COLUMNS = (
-    "service_number", "name", "unit", "rank", "duty_role", "skills", "shift_pattern", "pattern_offset", "leave",
+    "service_number",
+    "name",
+    "unit",
+    "rank",
+    "duty_role",
+    "skills",
+    "shift_pattern",
+    "pattern_offset",
+    "leave",
 )
 EVENT_CSV_COLUMNS = (
-    "external_id", "name", "kind", "borough", "start", "end", "priority", "demand", "grade", "venue",
-    "notified", "status",
+    "external_id",
+    "name",
+    "kind",
+    "borough",
+    "start",
+    "end",
+    "priority",
+    "demand",
+    "grade",
+    "venue",
+    "notified",
+    "status",
 )
 GRADES = ("police-free", "A", "B", "C", "C-IR")
 
@@ -70,8 +87,15 @@ class _Rejects:
         self.errors: list[RowError] = []
         self._line_of_row = line_of_row
 
-    def add(self, line: int, reason: str, *, row: int | None = None, key: str | None = None,
-            field: str | None = None) -> None:
+    def add(
+        self,
+        line: int,
+        reason: str,
+        *,
+        row: int | None = None,
+        key: str | None = None,
+        field: str | None = None,
+    ) -> None:
         if self._line_of_row is not None and row is not None:
             line = self._line_of_row(row)
         self.errors.append(RowError(line=line, reason=reason, row=row, key=key, field=field))
@@ -196,8 +220,9 @@ def _collect(
             rejects.add(line, reason, row=row, key=key, field=field)
         item_key = key_of(item)
         if item_key in seen:
-            rejects.add(line, f"duplicate of the row on line {seen[item_key]}", row=row, key=key,
-                        field=key_field)
+            rejects.add(
+                line, f"duplicate of the row on line {seen[item_key]}", row=row, key=key, field=key_field
+            )
             continue
         seen[item_key] = line
         if not problems:
@@ -206,9 +231,12 @@ def _collect(
     return out
 
 
-def _csv_records(text: str, columns: tuple[str, ...], required: tuple[str, ...],
-                 convert: Callable[[dict[str, str]], dict[str, Any]]
-                 ) -> Iterable[tuple[int, int, dict[str, Any] | Exception]]:
+def _csv_records(
+    text: str,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    convert: Callable[[dict[str, str]], dict[str, Any]],
+) -> Iterable[tuple[int, int, dict[str, Any] | Exception]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
@@ -253,18 +281,34 @@ def _officer_csv_row(r: dict[str, str]) -> dict[str, Any]:
 
 def parse_officers_csv(data: bytes, ctx: ImportContext) -> list[Officer]:
     text = _decode_text(data)
-    records = _csv_records(text, OFFICER_CSV_COLUMNS, ("service_number", "unit", "rank", "duty_role"),
-                           _officer_csv_row)
-    return _collect(records, _officer_from_mapping, lambda o: _check_officer(o, ctx),
-                    lambda o: o.service_number, "service_number", "officers CSV")
+    records = _csv_records(
+        text, OFFICER_CSV_COLUMNS, ("service_number", "unit", "rank", "duty_role"), _officer_csv_row
+    )
+    return _collect(
+        records,
+        _officer_from_mapping,
+        lambda o: _check_officer(o, ctx),
+        lambda o: o.service_number,
+        "service_number",
+        "officers CSV",
+    )
 
 
 def parse_officers_json(data: bytes, ctx: ImportContext) -> list[Officer]:
     items = _json_items(data, "officers JSON")
-    records = ((0, i + 1, item if isinstance(item, dict) else TypeError("each item must be an object"))
-               for i, item in enumerate(items))
-    return _collect(records, _officer_from_mapping, lambda o: _check_officer(o, ctx),
-                    lambda o: o.service_number, "service_number", "officers JSON", _json_line_finder(data))
+    records = (
+        (0, i + 1, item if isinstance(item, dict) else TypeError("each item must be an object"))
+        for i, item in enumerate(items)
+    )
+    return _collect(
+        records,
+        _officer_from_mapping,
+        lambda o: _check_officer(o, ctx),
+        lambda o: o.service_number,
+        "service_number",
+        "officers JSON",
+        _json_line_finder(data),
+    )
 
 
 # --------------------------------------------------------------------------- events
@@ -327,18 +371,37 @@ def _event_csv_row(r: dict[str, str]) -> dict[str, Any]:
 
 
 def parse_events_csv(data: bytes, ctx: ImportContext) -> list[Event]:
-    records = _csv_records(_decode_text(data), EVENT_CSV_COLUMNS,
-                           ("external_id", "name", "kind", "borough", "start", "end"), _event_csv_row)
-    return _collect(records, _event_builder(ctx), lambda e: _check_event(e, ctx),
-                    lambda e: e.external_id, "external_id", "events CSV")
+    records = _csv_records(
+        _decode_text(data),
+        EVENT_CSV_COLUMNS,
+        ("external_id", "name", "kind", "borough", "start", "end"),
+        _event_csv_row,
+    )
+    return _collect(
+        records,
+        _event_builder(ctx),
+        lambda e: _check_event(e, ctx),
+        lambda e: e.external_id,
+        "external_id",
+        "events CSV",
+    )
 
 
 def parse_events_json(data: bytes, ctx: ImportContext) -> list[Event]:
     items = _json_items(data, "events JSON")
-    records = ((0, i + 1, item if isinstance(item, dict) else TypeError("each item must be an object"))
-               for i, item in enumerate(items))
-    return _collect(records, _event_builder(ctx), lambda e: _check_event(e, ctx),
-                    lambda e: e.external_id, "external_id", "events JSON", _json_line_finder(data))
+    records = (
+        (0, i + 1, item if isinstance(item, dict) else TypeError("each item must be an object"))
+        for i, item in enumerate(items)
+    )
+    return _collect(
+        records,
+        _event_builder(ctx),
+        lambda e: _check_event(e, ctx),
+        lambda e: e.external_id,
+        "external_id",
+        "events JSON",
+        _json_line_finder(data),
+    )
 
 
 ICS_PRIORITY = {1: "critical", 2: "critical", 3: "high", 4: "high", 5: "normal", 6: "normal"}
@@ -405,11 +468,15 @@ def parse_events_ics(data: bytes, ctx: ImportContext) -> list[Event]:
     import icalendar
 
     text = _decode_text(data)
-    vevent_lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip().upper() == "BEGIN:VEVENT"]
+    vevent_lines = [
+        i + 1 for i, line in enumerate(text.splitlines()) if line.strip().upper() == "BEGIN:VEVENT"
+    ]
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except ValueError as exc:
-        raise ImportRejected([RowError(line=1, reason=f"not an iCalendar file: {exc}")], "iCalendar file") from exc
+        raise ImportRejected(
+            [RowError(line=1, reason=f"not an iCalendar file: {exc}")], "iCalendar file"
+        ) from exc
     events = list(calendar.walk("VEVENT"))
 
     def records() -> Iterable[tuple[int, int, dict[str, Any] | Exception]]:
@@ -420,8 +487,14 @@ def parse_events_ics(data: bytes, ctx: ImportContext) -> list[Event]:
             except (ValueError, TypeError, KeyError) as exc:
                 yield line, index + 1, ValueError(str(exc))
 
-    return _collect(records(), _event_builder(ctx), lambda e: _check_event(e, ctx),
-                    lambda e: e.external_id, "external_id", "iCalendar file")
+    return _collect(
+        records(),
+        _event_builder(ctx),
+        lambda e: _check_event(e, ctx),
+        lambda e: e.external_id,
+        "external_id",
+        "iCalendar file",
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -495,6 +568,14 @@ def _json_item_lines(data: bytes) -> list[int]:
 
 
 __all__ = [
-    "DUTY_ROLES", "GRADES", "ImportContext", "PRIORITIES", "RANKS", "parse_events_csv", "parse_events_ics",
-    "parse_events_json", "parse_officers_csv", "parse_officers_json",
+    "DUTY_ROLES",
+    "GRADES",
+    "ImportContext",
+    "PRIORITIES",
+    "RANKS",
+    "parse_events_csv",
+    "parse_events_ics",
+    "parse_events_json",
+    "parse_officers_csv",
+    "parse_officers_json",
 ]

@@ -15,6 +15,7 @@ what the API calls."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import hashlib
@@ -94,41 +95,67 @@ def build_problem(conn: Connection, start: dt.date, end: dt.date, policy_version
     """Read the inputs in one transaction and make the PlanningProblem the job solves."""
     versions = dict(conn.execute(select(DatasetVersion.name, DatasetVersion.version)).all())
     query = select(PolicyVersion.version, PolicyVersion.body)
-    query = (query.where(PolicyVersion.version == policy_version) if policy_version is not None
-             else query.order_by(PolicyVersion.version.desc()))
+    query = (
+        query.where(PolicyVersion.version == policy_version)
+        if policy_version is not None
+        else query.order_by(PolicyVersion.version.desc())
+    )
     prow = conn.execute(query.limit(1)).first()
     if prow is None:
         raise LookupError(f"policy version {policy_version} does not exist")
     policy = msgspec.json.decode(prow.body, type=Policy)
-    officers = tuple(officer_from_row(r) for r in conn.execute(
-        select(*OFFICER_COLUMNS).order_by(OfficerRow.service_number)))
+    officers = tuple(
+        officer_from_row(r)
+        for r in conn.execute(select(*OFFICER_COLUMNS).order_by(OfficerRow.service_number))
+    )
     lo = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=1)  # overnight tours start the day before
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    events = tuple(event_from_row(r) for r in conn.execute(
-        select(*EVENT_COLUMNS)
-        .where(EventRow.status == "planned", EventRow.end >= lo, EventRow.start < hi)
-        .order_by(EventRow.start, EventRow.external_id)))
-    problem = PlanningProblem(organisation=london(), officers=officers, events=events, policy=policy,
-                              start=start, end=end)
+    events = tuple(
+        event_from_row(r)
+        for r in conn.execute(
+            select(*EVENT_COLUMNS)
+            .where(EventRow.status == "planned", EventRow.end >= lo, EventRow.start < hi)
+            .order_by(EventRow.start, EventRow.external_id)
+        )
+    )
+    problem = PlanningProblem(
+        organisation=london(), officers=officers, events=events, policy=policy, start=start, end=end
+    )
     digest = hashlib.sha256(msgspec.msgpack.encode(problem)).hexdigest()
-    return Snapshot(hash=digest, problem=problem, calendar_version=versions.get("calendar", 0),
-                    officers_version=versions.get("officers", 0), policy_version=prow.version)
+    return Snapshot(
+        hash=digest,
+        problem=problem,
+        calendar_version=versions.get("calendar", 0),
+        officers_version=versions.get("officers", 0),
+        policy_version=prow.version,
+    )
 
 
 def load_snapshot(conn: Connection, digest: str) -> Snapshot:
     row = conn.execute(select(ProblemSnapshot).where(ProblemSnapshot.hash == digest)).one()
     problem = msgspec.msgpack.decode(decompress(row.blob), type=PlanningProblem)
-    return Snapshot(hash=digest, problem=problem, calendar_version=row.calendar_version,
-                    officers_version=row.officers_version, policy_version=row.policy_version)
+    return Snapshot(
+        hash=digest,
+        problem=problem,
+        calendar_version=row.calendar_version,
+        officers_version=row.officers_version,
+        policy_version=row.policy_version,
+    )
 
 
 def save_snapshot(conn: Connection, snap: Snapshot) -> None:
     exists = conn.execute(select(ProblemSnapshot.hash).where(ProblemSnapshot.hash == snap.hash)).first()
     if exists is None:
-        conn.execute(insert(ProblemSnapshot).values(
-            hash=snap.hash, blob=compress(msgspec.msgpack.encode(snap.problem)),
-            calendar_version=snap.calendar_version, officers_version=snap.officers_version,
-            policy_version=snap.policy_version, created_at=utcnow()))
+        conn.execute(
+            insert(ProblemSnapshot).values(
+                hash=snap.hash,
+                blob=compress(msgspec.msgpack.encode(snap.problem)),
+                calendar_version=snap.calendar_version,
+                officers_version=snap.officers_version,
+                policy_version=snap.policy_version,
+                created_at=utcnow(),
+            )
+        )
 
 
 # --------------------------------------------------------------------------- the solve child
@@ -149,10 +176,8 @@ def load_callable(path: str) -> Callable[..., Any]:
 
 
 def _child_main(send: Pipe, cancel: Any, solver_path: str, problem_bytes: bytes, workers: int | None) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # own process group: the worker can kill the solver and its pool at once
-    except OSError:
-        pass
     _die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     last = 0.0
@@ -205,16 +230,24 @@ def _copy_rows(conn: Connection, table: Any, columns: list[str], rows: list[tupl
                 copy.write_row(row)
     else:
         for start in range(0, len(rows), 20_000):
-            conn.execute(insert(table), [dict(zip(columns, r, strict=True))
-                                         for r in rows[start:start + 20_000]])
+            conn.execute(
+                insert(table), [dict(zip(columns, r, strict=True)) for r in rows[start : start + 20_000]]
+            )
 
 
 def _kpi_key(item: Any, *names: str) -> tuple[Any, ...]:
     return tuple(getattr(item, n) for n in names)
 
 
-def store_result(conn: Connection, job_id: str, snap: Snapshot, plan_bytes: bytes, evaluation_bytes: bytes | None,
-                 solve_seconds: float, worker_id: str) -> bool:
+def store_result(
+    conn: Connection,
+    job_id: str,
+    snap: Snapshot,
+    plan_bytes: bytes,
+    evaluation_bytes: bytes | None,
+    solve_seconds: float,
+    worker_id: str,
+) -> bool:
     """Write the plan and its query rows, and mark the job done. False if a result already existed."""
     from planner.evaluate import Evaluation
 
@@ -223,39 +256,140 @@ def store_result(conn: Connection, job_id: str, snap: Snapshot, plan_bytes: byte
     now = utcnow()
     try:
         with conn.begin_nested():
-            conn.execute(insert(PlanRecord).values(
-                job_id=job_id, input_hash=snap.hash, calendar_version=snap.calendar_version,
-                officers_version=snap.officers_version, policy_version=snap.policy_version,
-                start=snap.problem.start, end=snap.problem.end, method=plan.method,
-                plan_blob=compress(plan_bytes),
-                summary=dumps(evaluation.summary) if evaluation else "{}",
-                stages=dumps(plan.stages), assignments=len(plan.assignments), shortfalls=len(plan.shortfalls),
-                solve_seconds=solve_seconds, created_at=now))
+            conn.execute(
+                insert(PlanRecord).values(
+                    job_id=job_id,
+                    input_hash=snap.hash,
+                    calendar_version=snap.calendar_version,
+                    officers_version=snap.officers_version,
+                    policy_version=snap.policy_version,
+                    start=snap.problem.start,
+                    end=snap.problem.end,
+                    method=plan.method,
+                    plan_blob=compress(plan_bytes),
+                    summary=dumps(evaluation.summary) if evaluation else "{}",
+                    stages=dumps(plan.stages),
+                    assignments=len(plan.assignments),
+                    shortfalls=len(plan.shortfalls),
+                    solve_seconds=solve_seconds,
+                    created_at=now,
+                )
+            )
     except IntegrityError:
         log.warning("job %s already has a result; keeping the first", job_id)
         return False
-    a_cols = ["plan_id", "service_number", "event_id", "tour_index", "day", "role", "slot", "unit_id", "source",
-              "start", "end", "rest_day_cancelled"]
-    _copy_rows(conn, PlanAssignment.__table__, a_cols, [
-        (job_id, a.service_number, a.event_id, a.tour_index, a.day, a.role, a.slot, a.unit_id, a.source,
-         a.start, a.end, a.rest_day_cancelled) for a in plan.assignments])
-    s_cols = ["plan_id", "event_id", "tour_index", "day", "role", "required", "filled", "officers_short", "reasons"]
-    _copy_rows(conn, PlanShortfall.__table__, s_cols, [
-        (job_id, s.event_id, s.tour_index, s.day, s.role, s.required, s.filled, s.officers_short,
-         dumps(list(s.reasons))) for s in plan.shortfalls])
+    a_cols = [
+        "plan_id",
+        "service_number",
+        "event_id",
+        "tour_index",
+        "day",
+        "role",
+        "slot",
+        "unit_id",
+        "source",
+        "start",
+        "end",
+        "rest_day_cancelled",
+    ]
+    _copy_rows(
+        conn,
+        PlanAssignment.__table__,
+        a_cols,
+        [
+            (
+                job_id,
+                a.service_number,
+                a.event_id,
+                a.tour_index,
+                a.day,
+                a.role,
+                a.slot,
+                a.unit_id,
+                a.source,
+                a.start,
+                a.end,
+                a.rest_day_cancelled,
+            )
+            for a in plan.assignments
+        ],
+    )
+    s_cols = [
+        "plan_id",
+        "event_id",
+        "tour_index",
+        "day",
+        "role",
+        "required",
+        "filled",
+        "officers_short",
+        "reasons",
+    ]
+    _copy_rows(
+        conn,
+        PlanShortfall.__table__,
+        s_cols,
+        [
+            (
+                job_id,
+                s.event_id,
+                s.tour_index,
+                s.day,
+                s.role,
+                s.required,
+                s.filled,
+                s.officers_short,
+                dumps(list(s.reasons)),
+            )
+            for s in plan.shortfalls
+        ],
+    )
     if evaluation is not None:
         enc = msgspec.json.Encoder()
-        _copy_rows(conn, PlanUnitDay.__table__, ["plan_id", "unit", "day", "data"], [
-            (job_id, u.unit, u.day, enc.encode(u).decode()) for u in evaluation.units])
-        _copy_rows(conn, PlanBcuDay.__table__, ["plan_id", "bcu", "day", "data"], [
-            (job_id, b.bcu, b.day, enc.encode(b).decode()) for b in evaluation.bcus])
-        _copy_rows(conn, PlanEventKpi.__table__,
-                   ["plan_id", "event_id", "tour_index", "day", "borough", "priority", "short", "data"], [
-            (job_id, e.event_id, e.tour_index, e.day, e.borough, e.priority, e.short, enc.encode(e).decode())
-            for e in evaluation.events])
-    conn.execute(update(Job).where(Job.id == job_id).values(
-        status=SUCCEEDED, stage="done", percent=100.0, message="plan stored", finished_at=now, heartbeat_at=now,
-        input_hash=snap.hash, error=None))
+        _copy_rows(
+            conn,
+            PlanUnitDay.__table__,
+            ["plan_id", "unit", "day", "data"],
+            [(job_id, u.unit, u.day, enc.encode(u).decode()) for u in evaluation.units],
+        )
+        _copy_rows(
+            conn,
+            PlanBcuDay.__table__,
+            ["plan_id", "bcu", "day", "data"],
+            [(job_id, b.bcu, b.day, enc.encode(b).decode()) for b in evaluation.bcus],
+        )
+        _copy_rows(
+            conn,
+            PlanEventKpi.__table__,
+            ["plan_id", "event_id", "tour_index", "day", "borough", "priority", "short", "data"],
+            [
+                (
+                    job_id,
+                    e.event_id,
+                    e.tour_index,
+                    e.day,
+                    e.borough,
+                    e.priority,
+                    e.short,
+                    enc.encode(e).decode(),
+                )
+                for e in evaluation.events
+            ],
+        )
+    conn.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            status=SUCCEEDED,
+            stage="done",
+            percent=100.0,
+            message="plan stored",
+            finished_at=now,
+            heartbeat_at=now,
+            input_hash=snap.hash,
+            error=None,
+        )
+    )
     return True
 
 
@@ -277,7 +411,9 @@ class Claim:
 class Worker:
     """Claims jobs and runs each solve in a child process. One job at a time per worker."""
 
-    def __init__(self, settings: Settings, *, engine: Engine | None = None, worker_id: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, engine: Engine | None = None, worker_id: str | None = None
+    ) -> None:
         self.settings = settings
         self.cfg = settings.worker
         self.engine = engine or make_sync_engine(settings.db)
@@ -297,41 +433,80 @@ class Worker:
             cond = self._claimable(now)
             with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
-                    row = conn.execute(select(Job.id).where(cond).order_by(Job.created_at).limit(1)
-                                       .with_for_update(skip_locked=True)).first()
+                    row = conn.execute(
+                        select(Job.id)
+                        .where(cond)
+                        .order_by(Job.created_at)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    ).first()
                     if row is None:
                         return None
                     target: Any = row.id
                 else:
                     target = select(Job.id).where(cond).order_by(Job.created_at).limit(1).scalar_subquery()
                 claimed = conn.execute(
-                    update(Job).where(Job.id == target, cond)
-                    .values(status=RUNNING, worker_id=self.id, attempts=Job.attempts + 1, heartbeat_at=now,
-                            started_at=now, stage="starting", message="claimed by " + self.id)
-                    .returning(Job.id, Job.attempts, Job.start, Job.end, Job.policy_version, Job.options,
-                               Job.input_hash, Job.cancel_requested)
+                    update(Job)
+                    .where(Job.id == target, cond)
+                    .values(
+                        status=RUNNING,
+                        worker_id=self.id,
+                        attempts=Job.attempts + 1,
+                        heartbeat_at=now,
+                        started_at=now,
+                        stage="starting",
+                        message="claimed by " + self.id,
+                    )
+                    .returning(
+                        Job.id,
+                        Job.attempts,
+                        Job.start,
+                        Job.end,
+                        Job.policy_version,
+                        Job.options,
+                        Job.input_hash,
+                        Job.cancel_requested,
+                    )
                 ).first()
                 if claimed is None:
                     return None
-                claim = Claim(id=claimed.id, attempts=claimed.attempts, start=claimed.start, end=claimed.end,
-                              policy_version=claimed.policy_version,
-                              options=msgspec.json.decode(claimed.options or "{}"),
-                              input_hash=claimed.input_hash, cancel_requested=claimed.cancel_requested)
+                claim = Claim(
+                    id=claimed.id,
+                    attempts=claimed.attempts,
+                    start=claimed.start,
+                    end=claimed.end,
+                    policy_version=claimed.policy_version,
+                    options=msgspec.json.decode(claimed.options or "{}"),
+                    input_hash=claimed.input_hash,
+                    cancel_requested=claimed.cancel_requested,
+                )
                 if claim.cancel_requested:
                     self._finish(conn, claim, CANCELLED, "cancelled before it ran")
                     continue
                 if claim.attempts > self.cfg.max_attempts:
-                    self._finish(conn, claim, FAILED, "no result after repeated attempts",
-                                 error=f"gave up after {claim.attempts - 1} attempts (worker crashes)")
+                    self._finish(
+                        conn,
+                        claim,
+                        FAILED,
+                        "no result after repeated attempts",
+                        error=f"gave up after {claim.attempts - 1} attempts (worker crashes)",
+                    )
                     continue
                 if claim.attempts > 1:
                     log.warning("reclaimed job %s (attempt %d)", claim.id, claim.attempts)
                 return claim
 
-    def _finish(self, conn: Connection, claim: Claim, status: str, message: str, *, error: str | None = None) -> None:
+    def _finish(
+        self, conn: Connection, claim: Claim, status: str, message: str, *, error: str | None = None
+    ) -> None:
         now = utcnow()
-        conn.execute(update(Job).where(Job.id == claim.id, Job.status == RUNNING).values(
-            status=status, stage=status, message=message, error=error, finished_at=now, heartbeat_at=now))
+        conn.execute(
+            update(Job)
+            .where(Job.id == claim.id, Job.status == RUNNING)
+            .values(
+                status=status, stage=status, message=message, error=error, finished_at=now, heartbeat_at=now
+            )
+        )
 
     def finish(self, claim: Claim, status: str, message: str, *, error: str | None = None) -> None:
         with self.engine.begin() as conn:
@@ -349,21 +524,37 @@ class Worker:
                 snap = build_problem(conn, claim.start, claim.end, claim.policy_version)
         with self.engine.begin() as conn:
             save_snapshot(conn, snap)
-            conn.execute(update(Job).where(Job.id == claim.id).values(
-                input_hash=snap.hash, policy_version=snap.policy_version))
+            conn.execute(
+                update(Job)
+                .where(Job.id == claim.id)
+                .values(input_hash=snap.hash, policy_version=snap.policy_version)
+            )
         return snap
 
     def beat(self, claim: Claim, progress: Progress | None) -> tuple[bool, bool]:
         """Heartbeat plus progress. Returns (still ours, cancel requested)."""
         values: dict[str, Any] = {"heartbeat_at": utcnow()}
         if progress is not None:
-            values.update(stage=progress.stage, percent=round(progress.percent, 2), message=progress.message[:500],
-                          objective=progress.objective, bound=progress.bound, gap=progress.gap)
+            values.update(
+                stage=progress.stage,
+                percent=round(progress.percent, 2),
+                message=progress.message[:500],
+                objective=progress.objective,
+                bound=progress.bound,
+                gap=progress.gap,
+            )
         with self.engine.begin() as conn:
             row = conn.execute(
-                update(Job).where(Job.id == claim.id, Job.worker_id == self.id, Job.attempts == claim.attempts,
-                                  Job.status == RUNNING)
-                .values(**values).returning(Job.cancel_requested)).first()
+                update(Job)
+                .where(
+                    Job.id == claim.id,
+                    Job.worker_id == self.id,
+                    Job.attempts == claim.attempts,
+                    Job.status == RUNNING,
+                )
+                .values(**values)
+                .returning(Job.cancel_requested)
+            ).first()
         if row is None:
             return False, False
         return True, bool(row.cancel_requested)
@@ -379,9 +570,12 @@ class Worker:
         ctx = mp.get_context(self.cfg.start_method)
         recv, send = ctx.Pipe(duplex=False)
         cancel = ctx.Event()
-        child = ctx.Process(target=_child_main, name=f"solve-{claim.id[:8]}",
-                            args=(send, cancel, self.cfg.solver, msgspec.msgpack.encode(snap.problem), workers),
-                            daemon=False)
+        child = ctx.Process(
+            target=_child_main,
+            name=f"solve-{claim.id[:8]}",
+            args=(send, cancel, self.cfg.solver, msgspec.msgpack.encode(snap.problem), workers),
+            daemon=False,
+        )
         child.start()
         send.close()
         outcome: tuple[Any, ...] | None = None
@@ -431,10 +625,18 @@ class Worker:
         kind = outcome[0]
         if kind == "result":
             _, plan_bytes, evaluation_bytes, seconds = outcome
-            self.beat(claim, Progress(stage="storing", done=0, total=1, message="storing the plan",
-                                      objective=progress.objective if progress else None,
-                                      bound=progress.bound if progress else None,
-                                      gap=progress.gap if progress else None))
+            self.beat(
+                claim,
+                Progress(
+                    stage="storing",
+                    done=0,
+                    total=1,
+                    message="storing the plan",
+                    objective=progress.objective if progress else None,
+                    bound=progress.bound if progress else None,
+                    gap=progress.gap if progress else None,
+                ),
+            )
             with self.engine.begin() as conn:
                 store_result(conn, claim.id, snap, plan_bytes, evaluation_bytes, seconds, self.id)
             return SUCCEEDED
@@ -456,16 +658,22 @@ class Worker:
                 child.kill() if sig == signal.SIGKILL else child.terminate()
             child.join(0.5)
         # the solver's own pool lives in the same group; make sure it is gone too
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def _requeue(self, claim: Claim) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(Job).where(Job.id == claim.id, Job.worker_id == self.id, Job.status == RUNNING)
-                         .values(status=QUEUED, stage="queued", message="worker stopped; queued again",
-                                 worker_id=None, attempts=Job.attempts - 1))
+            conn.execute(
+                update(Job)
+                .where(Job.id == claim.id, Job.worker_id == self.id, Job.status == RUNNING)
+                .values(
+                    status=QUEUED,
+                    stage="queued",
+                    message="worker stopped; queued again",
+                    worker_id=None,
+                    attempts=Job.attempts - 1,
+                )
+            )
 
     def run_once(self) -> str | None:
         claim = self.claim()

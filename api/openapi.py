@@ -28,10 +28,12 @@ class SafeStructSchemaPlugin(StructSchemaPlugin):
             if default is msgspec.NODEFAULT or default is msgspec.UNSET:
                 default = Empty
             properties[field.encode_name] = FieldDefinition.from_annotation(
-                annotation=type_hints[field.name], name=field.encode_name, default=default, **kwargs)
+                annotation=type_hints[field.name], name=field.encode_name, default=default, **kwargs
+            )
         required = sorted(f.encode_name for f in info.fields if f.required)
-        return schema_creator.create_component_schema(field_definition, required=required,
-                                                      property_fields=properties)
+        return schema_creator.create_component_schema(
+            field_definition, required=required, property_fields=properties
+        )
 
 
 def raw_body_operation(media_type: str, description: str) -> type[Any]:

@@ -71,8 +71,15 @@ class ImportRejected(ProblemError):
         )
 
 
-def _problem(request: Request[Any, Any, Any], status: int, detail: str, *, errors: list[Any] | None = None,
-             kind: str = "", headers: dict[str, str] | None = None) -> Response[Problem]:
+def _problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    *,
+    errors: list[Any] | None = None,
+    kind: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
     slug = kind or TITLES.get(status, "error").lower().replace(" ", "-")
     return Response(
         Problem(
@@ -106,12 +113,16 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:
     log.info("integrity error on %s: %s", request.url.path, exc.orig)
-    return _problem(request, 409, "The change conflicts with stored data (a duplicate or a concurrent write).")
+    return _problem(
+        request, 409, "The change conflicts with stored data (a duplicate or a concurrent write)."
+    )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred; it has been logged.")
+    return _problem(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "An internal error occurred; it has been logged."
+    )
 
 
 EXCEPTION_HANDLERS = {
@@ -120,4 +131,3 @@ EXCEPTION_HANDLERS = {
     IntegrityError: integrity_error_handler,
     Exception: internal_error_handler,
 }
-

@@ -78,8 +78,16 @@ def event_values(e: Event) -> dict[str, Any]:
 
 
 EVENT_FIELDS = tuple(
-    event_values(Event(external_id="", name="", kind="other", borough="", start=dt.datetime(2000, 1, 1),
-                       end=dt.datetime(2000, 1, 1)))
+    event_values(
+        Event(
+            external_id="",
+            name="",
+            kind="other",
+            borough="",
+            start=dt.datetime(2000, 1, 1),
+            end=dt.datetime(2000, 1, 1),
+        )
+    )
 )
 
 
@@ -114,7 +122,9 @@ async def bump_dataset(conn: AsyncConnection, name: str) -> int:
         .where(DatasetVersion.name == name)
         .values(version=DatasetVersion.version + 1, updated_at=utcnow())
     )
-    return int((await conn.execute(select(DatasetVersion.version).where(DatasetVersion.name == name))).scalar_one())
+    return int(
+        (await conn.execute(select(DatasetVersion.version).where(DatasetVersion.name == name))).scalar_one()
+    )
 
 
 # --------------------------------------------------------------------------- upserts
@@ -142,7 +152,7 @@ async def upsert_rows(
     keys = [r[key] for r in rows]
     existing: dict[str, tuple[Any, ...]] = {}
     for start in range(0, len(keys), 20_000):
-        part = keys[start:start + 20_000]
+        part = keys[start : start + 20_000]
         result = await conn.execute(select(*columns).where(key_col.in_(part)))
         for values in result:
             existing[values[fields.index(key)]] = tuple(values)
@@ -161,7 +171,7 @@ async def upsert_rows(
     if "created_at" in table.c:
         stamp["created_at"] = now
     for start in range(0, len(new), chunk):
-        await conn.execute(insert(table), [{**r, **stamp} for r in new[start:start + chunk]])
+        await conn.execute(insert(table), [{**r, **stamp} for r in new[start : start + chunk]])
     if changed:
         others = [f for f in fields if f != key]
         stmt = (
@@ -171,7 +181,7 @@ async def upsert_rows(
         )
         for start in range(0, len(changed), chunk):
             await conn.execute(
-                stmt, [{"_key": r[key], **{f: r[f] for f in others}} for r in changed[start:start + chunk]]
+                stmt, [{"_key": r[key], **{f: r[f] for f in others}} for r in changed[start : start + chunk]]
             )
     counts.inserted, counts.updated = len(new), len(changed)
     return counts
@@ -181,15 +191,19 @@ async def upsert_rows(
 
 
 async def page(conn: AsyncConnection, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-    total = (await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
+    total = (
+        await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
+    ).scalar_one()
     rows = list(await conn.execute(query.limit(limit).offset(offset)))
     return rows, int(total)
 
 
 async def policy_version(conn: AsyncConnection, version: int | None) -> tuple[int, Policy, Any] | None:
     query = select(PolicyVersion)
-    query = query.where(PolicyVersion.version == version) if version is not None else query.order_by(
-        PolicyVersion.version.desc()
+    query = (
+        query.where(PolicyVersion.version == version)
+        if version is not None
+        else query.order_by(PolicyVersion.version.desc())
     )
     row = (await conn.execute(query.limit(1))).first()
     if row is None:

@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 from litestar import Response
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.problems import Problem, ProblemError
@@ -37,12 +38,15 @@ def provide_settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
 
 
-LimitParam = Parameter(query="limit", ge=1, le=10_000, required=False,
-                       description="Page size (bounded by PLANNER_MAX_PAGE_SIZE).")
-OffsetParam = Parameter(query="offset", ge=0, required=False, description="Rows to skip.")
+LimitParam = QueryParameter(
+    name="limit", ge=1, le=10_000, required=False, description="Page size (bounded by PLANNER_MAX_PAGE_SIZE)."
+)
+OffsetParam = QueryParameter(name="offset", ge=0, required=False, description="Rows to skip.")
 
 
-def page_bounds(settings: Settings, limit: int | None, offset: int | None) -> tuple[int, int]:
+def page_bounds(
+    settings: NamedDependency[Settings], limit: int | None, offset: int | None
+) -> tuple[int, int]:
     limit = settings.server.default_page_size if limit is None else limit
     if limit > settings.server.max_page_size:
         raise ProblemError(400, f"limit may be at most {settings.server.max_page_size}.")
@@ -74,7 +78,10 @@ def problem_responses(*codes: int) -> dict[int, Any]:
     from litestar.openapi.datastructures import ResponseSpec
 
     return {
-        code: ResponseSpec(data_container=Problem, media_type="application/problem+json",
-                           description=f"Problem Details ({code})")
+        code: ResponseSpec(
+            data_container=Problem,
+            media_type="application/problem+json",
+            description=f"Problem Details ({code})",
+        )
         for code in codes
     }

@@ -50,5 +50,10 @@ async def run_import(
             from api.db.repositories import dataset_versions
 
             version = (await dataset_versions(conn))[dataset]
-    return ImportReport(received=len(rows), inserted=counts.inserted, updated=counts.updated,
-                        unchanged=counts.unchanged, version=version)
+    return ImportReport(
+        received=len(rows),
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        version=version,
+    )

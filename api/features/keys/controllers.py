@@ -7,7 +7,8 @@ from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import Body, PathParameter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,7 +44,10 @@ class KeyController(Controller):
 
     @post("/", operation_id="createKey", summary="Create an API key", status_code=201)
     async def create(
-        self, request: Request, conn: AsyncConnection, data: Annotated[KeyCreate, Body(title="New key")]
+        self,
+        request: Request,
+        conn: NamedDependency[AsyncConnection],
+        data: Annotated[KeyCreate, Body(title="New key")],
     ) -> KeyCreated:
         """Creates a key with one role. The response carries the key itself; it cannot be read again."""
         if len(data.label) > 200:
@@ -56,20 +60,27 @@ class KeyController(Controller):
         return KeyCreated(id=key_id, role=row.role, label=row.label, created_at=row.created_at, key=full)
 
     @get("/", operation_id="listKeys", summary="List API keys (without secrets)")
-    async def list_keys(self, conn: AsyncConnection) -> list[KeyOut]:
+    async def list_keys(self, conn: NamedDependency[AsyncConnection]) -> list[KeyOut]:
         """Every key ever issued, newest first, revoked ones included."""
         rows = await conn.execute(select(ApiKey).order_by(ApiKey.created_at.desc()))
-        return [KeyOut(id=r.id, role=r.role, label=r.label, created_at=r.created_at, revoked_at=r.revoked_at)
-                for r in rows]
+        return [
+            KeyOut(id=r.id, role=r.role, label=r.label, created_at=r.created_at, revoked_at=r.revoked_at)
+            for r in rows
+        ]
 
-    @delete("/{key_id:str}", operation_id="revokeKey", summary="Revoke an API key", status_code=200,
-            responses=problem_responses(404))
+    @delete(
+        "/{key_id:str}",
+        operation_id="revokeKey",
+        summary="Revoke an API key",
+        status_code=200,
+        responses=problem_responses(404),
+    )
     async def revoke(
         self,
         request: Request,
         state: State,
-        conn: AsyncConnection,
-        key_id: Annotated[str, Parameter(description="The key's public id")],
+        conn: NamedDependency[AsyncConnection],
+        key_id: Annotated[str, PathParameter(description="The key's public id")],
     ) -> KeyOut:
         """Revokes a key; it stops working within PLANNER_KEY_CACHE_SECONDS (immediately on this process)."""
         if key_id == principal(request).key_id:
@@ -83,5 +94,6 @@ class KeyController(Controller):
             raise ProblemError(404, f"No key {key_id!r}.")
         _ = result
         state.key_cache.forget(key_id)
-        return KeyOut(id=row.id, role=row.role, label=row.label, created_at=row.created_at,
-                      revoked_at=row.revoked_at)
+        return KeyOut(
+            id=row.id, role=row.role, label=row.label, created_at=row.created_at, revoked_at=row.revoked_at
+        )

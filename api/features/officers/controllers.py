@@ -7,17 +7,26 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
 from api.db.models import OfficerRow
 from api.db.repositories import OFFICER_COLUMNS, OFFICER_FIELDS, officer_from_row, officer_values, page
-from api.openapi import raw_body_operation
-from api.features.common import LimitParam, OffsetParam, PageInfo, Schema, page_bounds, page_info, problem_responses
+from api.features.common import (
+    LimitParam,
+    OffsetParam,
+    PageInfo,
+    Schema,
+    page_bounds,
+    page_info,
+    problem_responses,
+)
 from api.features.imports_common import ImportReport, run_import
 from api.imports import parse_officers_csv, parse_officers_json
+from api.openapi import raw_body_operation
 from api.problems import ProblemError
 from api.settings import Settings
 from planner.domain import DutyRole, Officer, Rank
@@ -52,8 +61,14 @@ class OfficerPage(Schema):
 
 def officer_out(o: Officer) -> OfficerOut:
     return OfficerOut(
-        service_number=o.service_number, name=o.name, unit=o.unit, rank=o.rank, duty_role=o.duty_role,
-        skills=list(o.skills), shift_pattern=o.shift_pattern, pattern_offset=o.pattern_offset,
+        service_number=o.service_number,
+        name=o.name,
+        unit=o.unit,
+        rank=o.rank,
+        duty_role=o.duty_role,
+        skills=list(o.skills),
+        shift_pattern=o.shift_pattern,
+        pattern_offset=o.pattern_offset,
         leave=[LeaveOut(start=r.start, end=r.end) for r in o.leave],
     )
 
@@ -64,32 +79,65 @@ class OfficerController(Controller):
     guards = [allow("planner")]
     responses = problem_responses(400, 401, 403)
 
-    @post("/import/csv", operation_id="importOfficersCsv", summary="Import officers from CSV",
-          status_code=200, responses=problem_responses(413, 422),
-          operation_class=raw_body_operation("text/csv", f"Columns (header row required):\n\n```\n{CSV_EXAMPLE}```\n"
-                                    "skills are `;`-separated; leave is `start/end` ranges, `;`-separated."))
-    async def import_csv(self, conn: AsyncConnection, body: bytes) -> ImportReport:
+    @post(
+        "/import/csv",
+        operation_id="importOfficersCsv",
+        summary="Import officers from CSV",
+        status_code=200,
+        responses=problem_responses(413, 422),
+        operation_class=raw_body_operation(
+            "text/csv",
+            f"Columns (header row required):\n\n```\n{CSV_EXAMPLE}```\n"
+            "skills are `;`-separated; leave is `start/end` ranges, `;`-separated.",
+        ),
+    )
+    async def import_csv(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
         """Upserts by service number. Any bad row rejects the whole file (422 listing every bad row)."""
-        return await run_import(conn, body, parse_officers_csv, officer_values, OfficerRow.__table__,
-                                "service_number", OFFICER_FIELDS, "officers")
+        return await run_import(
+            conn,
+            body,
+            parse_officers_csv,
+            officer_values,
+            OfficerRow.__table__,
+            "service_number",
+            OFFICER_FIELDS,
+            "officers",
+        )
 
-    @post("/import/json", operation_id="importOfficersJson", summary="Import officers from JSON",
-          status_code=200, responses=problem_responses(413, 422),
-          operation_class=raw_body_operation("application/json", "A JSON array of planner Officer objects."))
-    async def import_json(self, conn: AsyncConnection, body: bytes) -> ImportReport:
+    @post(
+        "/import/json",
+        operation_id="importOfficersJson",
+        summary="Import officers from JSON",
+        status_code=200,
+        responses=problem_responses(413, 422),
+        operation_class=raw_body_operation("application/json", "A JSON array of planner Officer objects."),
+    )
+    async def import_json(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
         """Upserts by service number. Any bad item rejects the whole file (422 listing every bad item)."""
-        return await run_import(conn, body, parse_officers_json, officer_values, OfficerRow.__table__,
-                                "service_number", OFFICER_FIELDS, "officers")
+        return await run_import(
+            conn,
+            body,
+            parse_officers_json,
+            officer_values,
+            OfficerRow.__table__,
+            "service_number",
+            OFFICER_FIELDS,
+            "officers",
+        )
 
     @get("/", operation_id="listOfficers", summary="List officers")
     async def list_officers(
         self,
-        conn: AsyncConnection,
-        settings: Settings,
-        unit: Annotated[str | None, Parameter(query="unit", description="Borough ONS code or central unit")] = None,
-        rank: Annotated[Rank | None, Parameter(query="rank")] = None,
-        duty_role: Annotated[DutyRole | None, Parameter(query="duty_role")] = None,
-        skill: Annotated[str | None, Parameter(query="skill", description="Officers holding this skill")] = None,
+        conn: NamedDependency[AsyncConnection],
+        settings: NamedDependency[Settings],
+        unit: Annotated[
+            str | None, QueryParameter(name="unit", description="Borough ONS code or central unit")
+        ] = None,
+        rank: Annotated[Rank | None, QueryParameter(name="rank")] = None,
+        duty_role: Annotated[DutyRole | None, QueryParameter(name="duty_role")] = None,
+        skill: Annotated[
+            str | None, QueryParameter(name="skill", description="Officers holding this skill")
+        ] = None,
         limit: Annotated[int | None, LimitParam] = None,
         offset: Annotated[int | None, OffsetParam] = None,
     ) -> OfficerPage:
@@ -105,16 +153,25 @@ class OfficerController(Controller):
         if skill:
             query = query.where(OfficerRow.skills.contains(f'"{skill}"'))
         rows, total = await page(conn, query, limit, offset)
-        return OfficerPage(items=[officer_out(officer_from_row(r)) for r in rows],
-                           page=page_info(total, limit, offset))
+        return OfficerPage(
+            items=[officer_out(officer_from_row(r)) for r in rows], page=page_info(total, limit, offset)
+        )
 
-    @get("/{service_number:str}", operation_id="getOfficer", summary="Read one officer",
-         responses=problem_responses(404))
+    @get(
+        "/{service_number:str}",
+        operation_id="getOfficer",
+        summary="Read one officer",
+        responses=problem_responses(404),
+    )
     async def get_officer(
-        self, conn: AsyncConnection, service_number: Annotated[str, Parameter(description="Service number")]
+        self,
+        conn: NamedDependency[AsyncConnection],
+        service_number: Annotated[str, PathParameter(description="Service number")],
     ) -> OfficerOut:
         """One officer's record."""
-        row = (await conn.execute(select(*OFFICER_COLUMNS).where(OfficerRow.service_number == service_number))).first()
+        row = (
+            await conn.execute(select(*OFFICER_COLUMNS).where(OfficerRow.service_number == service_number))
+        ).first()
         if row is None:
             raise ProblemError(404, f"No officer {service_number!r}.")
         return officer_out(officer_from_row(row))

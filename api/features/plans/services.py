@@ -21,21 +21,45 @@ MAX_HORIZON_DAYS = 400
 
 def job_links(job_id: str) -> dict[str, str]:
     base = f"/plans/{job_id}"
-    return {"self": base, "summary": f"{base}/summary", "events": f"{base}/events", "units": f"{base}/units",
-            "bcus": f"{base}/bcus", "shortfalls": f"{base}/shortfalls"}
+    return {
+        "self": base,
+        "summary": f"{base}/summary",
+        "events": f"{base}/events",
+        "units": f"{base}/units",
+        "bcus": f"{base}/bcus",
+        "shortfalls": f"{base}/shortfalls",
+    }
 
 
 def job_out(row: Any, plan: Any | None = None) -> JobOut:
     inputs = None
     if plan is not None:
-        inputs = Inputs(input_hash=plan.input_hash, calendar_version=plan.calendar_version,
-                        officers_version=plan.officers_version, policy_version=plan.policy_version)
+        inputs = Inputs(
+            input_hash=plan.input_hash,
+            calendar_version=plan.calendar_version,
+            officers_version=plan.officers_version,
+            policy_version=plan.policy_version,
+        )
     return JobOut(
-        id=row.id, status=row.status, stage=row.stage, percent=row.percent, message=row.message,
-        objective=row.objective, bound=row.bound, gap=row.gap, start=row.start, end=row.end,
-        policy_version=row.policy_version, cancel_requested=row.cancel_requested, attempts=row.attempts,
-        created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
-        heartbeat_at=row.heartbeat_at, error=row.error, inputs=inputs,
+        id=row.id,
+        status=row.status,
+        stage=row.stage,
+        percent=row.percent,
+        message=row.message,
+        objective=row.objective,
+        bound=row.bound,
+        gap=row.gap,
+        start=row.start,
+        end=row.end,
+        policy_version=row.policy_version,
+        cancel_requested=row.cancel_requested,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        heartbeat_at=row.heartbeat_at,
+        error=row.error,
+        inputs=inputs,
         links=job_links(row.id) if row.status == "succeeded" else {"self": f"/plans/{row.id}"},
     )
 
@@ -49,16 +73,29 @@ async def submit(conn: AsyncConnection, request: PlanRequest, key_id: str) -> Jo
         raise ProblemError(422, "options.workers must be between 1 and 64.")
     async with conn.begin():
         if request.policy_version is not None:
-            found = await conn.execute(select(PolicyVersion.version)
-                                       .where(PolicyVersion.version == request.policy_version))
+            found = await conn.execute(
+                select(PolicyVersion.version).where(PolicyVersion.version == request.policy_version)
+            )
             if found.first() is None:
                 raise ProblemError(422, f"policy version {request.policy_version} does not exist.")
         job_id = new_job_id()
-        await conn.execute(insert(Job).values(
-            id=job_id, status=QUEUED, stage="queued", percent=0.0, message="waiting for a worker",
-            start=request.start, end=request.end, policy_version=request.policy_version,
-            options=dumps(request.options), created_at=utcnow(), attempts=0, cancel_requested=False,
-            created_by=key_id))
+        await conn.execute(
+            insert(Job).values(
+                id=job_id,
+                status=QUEUED,
+                stage="queued",
+                percent=0.0,
+                message="waiting for a worker",
+                start=request.start,
+                end=request.end,
+                policy_version=request.policy_version,
+                options=dumps(request.options),
+                created_at=utcnow(),
+                attempts=0,
+                cancel_requested=False,
+                created_by=key_id,
+            )
+        )
     return await get_job(conn, job_id)
 
 
@@ -73,9 +110,16 @@ async def get_job(conn: AsyncConnection, job_id: str) -> JobOut:
     row = await load_job(conn, job_id)
     plan = None
     if row.status == "succeeded":
-        plan = (await conn.execute(select(PlanRecord.input_hash, PlanRecord.calendar_version,
-                                          PlanRecord.officers_version, PlanRecord.policy_version)
-                                   .where(PlanRecord.job_id == job_id))).first()
+        plan = (
+            await conn.execute(
+                select(
+                    PlanRecord.input_hash,
+                    PlanRecord.calendar_version,
+                    PlanRecord.officers_version,
+                    PlanRecord.policy_version,
+                ).where(PlanRecord.job_id == job_id)
+            )
+        ).first()
     return job_out(row, plan)
 
 
@@ -84,24 +128,47 @@ async def cancel(conn: AsyncConnection, job_id: str) -> JobOut:
     async with conn.begin():
         row = await load_job(conn, job_id)
         if row.status == QUEUED:
-            await conn.execute(update(Job).where(Job.id == job_id, Job.status == QUEUED).values(
-                status=CANCELLED, stage=CANCELLED, cancel_requested=True, message="cancelled before it ran",
-                finished_at=utcnow()))
+            await conn.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == QUEUED)
+                .values(
+                    status=CANCELLED,
+                    stage=CANCELLED,
+                    cancel_requested=True,
+                    message="cancelled before it ran",
+                    finished_at=utcnow(),
+                )
+            )
         elif row.status == RUNNING:
-            await conn.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True,
-                                                                         message="cancel requested"))
+            await conn.execute(
+                update(Job).where(Job.id == job_id).values(cancel_requested=True, message="cancel requested")
+            )
         elif row.status != CANCELLED and row.status in FINAL:
             raise ProblemError(409, f"The job has already {row.status}; there is nothing to cancel.")
     return await get_job(conn, job_id)
 
 
 async def load_plan(conn: AsyncConnection, job_id: str) -> Any:
-    row = (await conn.execute(select(PlanRecord.job_id, PlanRecord.input_hash, PlanRecord.calendar_version,
-                                     PlanRecord.officers_version, PlanRecord.policy_version, PlanRecord.start,
-                                     PlanRecord.end, PlanRecord.method, PlanRecord.created_at,
-                                     PlanRecord.assignments, PlanRecord.shortfalls, PlanRecord.solve_seconds,
-                                     PlanRecord.summary, PlanRecord.stages)
-                              .where(PlanRecord.job_id == job_id))).first()
+    row = (
+        await conn.execute(
+            select(
+                PlanRecord.job_id,
+                PlanRecord.input_hash,
+                PlanRecord.calendar_version,
+                PlanRecord.officers_version,
+                PlanRecord.policy_version,
+                PlanRecord.start,
+                PlanRecord.end,
+                PlanRecord.method,
+                PlanRecord.created_at,
+                PlanRecord.assignments,
+                PlanRecord.shortfalls,
+                PlanRecord.solve_seconds,
+                PlanRecord.summary,
+                PlanRecord.stages,
+            ).where(PlanRecord.job_id == job_id)
+        )
+    ).first()
     if row is None:
         job = await load_job(conn, job_id)
         raise ProblemError(409, f"The plan is not ready: the job is {job.status}.", kind="plan-not-ready")
@@ -110,23 +177,55 @@ async def load_plan(conn: AsyncConnection, job_id: str) -> Any:
 
 def assignment_query(plan_id: str) -> Select[Any]:
     a = PlanAssignment
-    return (select(a.service_number, OfficerRow.name, a.event_id, a.tour_index, a.day, a.role, a.slot, a.unit_id,
-                   a.source, a.start, a.end, a.rest_day_cancelled)
-            .select_from(a).outerjoin(OfficerRow, OfficerRow.service_number == a.service_number)
-            .where(a.plan_id == plan_id))
+    return (
+        select(
+            a.service_number,
+            OfficerRow.name,
+            a.event_id,
+            a.tour_index,
+            a.day,
+            a.role,
+            a.slot,
+            a.unit_id,
+            a.source,
+            a.start,
+            a.end,
+            a.rest_day_cancelled,
+        )
+        .select_from(a)
+        .outerjoin(OfficerRow, OfficerRow.service_number == a.service_number)
+        .where(a.plan_id == plan_id)
+    )
 
 
 def named(row: Any) -> NamedAssignment:
     return NamedAssignment(
-        service_number=row.service_number, name=row.name or "", event_id=row.event_id, tour_index=row.tour_index,
-        day=row.day, role=row.role, slot=row.slot, unit_id=row.unit_id, source=row.source, start=row.start,
-        end=row.end, rest_day_cancelled=bool(row.rest_day_cancelled))
+        service_number=row.service_number,
+        name=row.name or "",
+        event_id=row.event_id,
+        tour_index=row.tour_index,
+        day=row.day,
+        role=row.role,
+        slot=row.slot,
+        unit_id=row.unit_id,
+        source=row.source,
+        start=row.start,
+        end=row.end,
+        rest_day_cancelled=bool(row.rest_day_cancelled),
+    )
 
 
 def shortfall_out(row: Any) -> ShortfallOut:
-    return ShortfallOut(event_id=row.event_id, tour_index=row.tour_index, day=row.day, role=row.role,
-                        required=row.required, filled=row.filled, officers_short=row.officers_short,
-                        reasons=list(msgspec.json.decode(row.reasons)))
+    return ShortfallOut(
+        event_id=row.event_id,
+        tour_index=row.tour_index,
+        day=row.day,
+        role=row.role,
+        required=row.required,
+        filled=row.filled,
+        officers_short=row.officers_short,
+        reasons=list(msgspec.json.decode(row.reasons)),
+    )
 
 
 def shortfall_query(plan_id: str) -> Select[Any]:

@@ -7,7 +7,8 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, Request, get, put
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import Body, PathParameter
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -69,27 +70,46 @@ class PolicyController(Controller):
     responses = problem_responses(400, 401, 403)
 
     @get("/", operation_id="getPolicy", summary="The current policy", guards=[READ])
-    async def current(self, conn: AsyncConnection) -> PolicyOut:
+    async def current(self, conn: NamedDependency[AsyncConnection]) -> PolicyOut:
         """The latest policy version."""
         return await self._version(conn, None)
 
     @get("/versions", operation_id="listPolicyVersions", summary="Every policy version", guards=[READ])
-    async def versions(self, conn: AsyncConnection) -> list[PolicyVersionOut]:
+    async def versions(self, conn: NamedDependency[AsyncConnection]) -> list[PolicyVersionOut]:
         """Policy versions, newest first (without bodies)."""
-        rows = await conn.execute(select(PolicyVersion.version, PolicyVersion.created_at, PolicyVersion.note)
-                                  .order_by(PolicyVersion.version.desc()))
+        rows = await conn.execute(
+            select(PolicyVersion.version, PolicyVersion.created_at, PolicyVersion.note).order_by(
+                PolicyVersion.version.desc()
+            )
+        )
         return [PolicyVersionOut(version=r.version, created_at=r.created_at, note=r.note) for r in rows]
 
-    @get("/versions/{version:int}", operation_id="getPolicyVersion", summary="One policy version", guards=[READ],
-         responses=problem_responses(404))
-    async def one(self, conn: AsyncConnection, version: Annotated[int, Parameter(ge=1)]) -> PolicyOut:
+    @get(
+        "/versions/{version:int}",
+        operation_id="getPolicyVersion",
+        summary="One policy version",
+        guards=[READ],
+        responses=problem_responses(404),
+    )
+    async def one(
+        self, conn: NamedDependency[AsyncConnection], version: Annotated[int, PathParameter(ge=1)]
+    ) -> PolicyOut:
         """A past (or the current) policy version."""
         return await self._version(conn, version)
 
-    @put("/", operation_id="updatePolicy", summary="Store a new policy version", guards=[allow("planner")],
-         status_code=201, responses=problem_responses(422))
+    @put(
+        "/",
+        operation_id="updatePolicy",
+        summary="Store a new policy version",
+        guards=[allow("planner")],
+        status_code=201,
+        responses=problem_responses(422),
+    )
     async def update(
-        self, request: Request, conn: AsyncConnection, data: Annotated[PolicyUpdate, Body(title="New policy")]
+        self,
+        request: Request,
+        conn: NamedDependency[AsyncConnection],
+        data: Annotated[PolicyUpdate, Body(title="New policy")],
     ) -> PolicyOut:
         """Stores the whole policy as a new version; earlier versions (and plans made with them) stay."""
         problems = check_policy(data.policy)
@@ -97,13 +117,18 @@ class PolicyController(Controller):
             raise ProblemError(422, "The policy is not valid.", errors=problems, kind="invalid-policy")
         async with conn.begin():
             latest = (await conn.execute(select(func.max(PolicyVersion.version)))).scalar_one() or 0
-            await conn.execute(insert(PolicyVersion).values(
-                version=latest + 1, body=dumps(data.policy), note=data.note[:500], created_at=utcnow(),
-                created_by=principal(request).key_id,
-            ))
+            await conn.execute(
+                insert(PolicyVersion).values(
+                    version=latest + 1,
+                    body=dumps(data.policy),
+                    note=data.note[:500],
+                    created_at=utcnow(),
+                    created_by=principal(request).key_id,
+                )
+            )
         return await self._version(conn, latest + 1)
 
-    async def _version(self, conn: AsyncConnection, version: int | None) -> PolicyOut:
+    async def _version(self, conn: NamedDependency[AsyncConnection], version: int | None) -> PolicyOut:
         found = await policy_version(conn, version)
         if found is None:
             raise ProblemError(404, f"No policy version {version}.")

@@ -49,7 +49,9 @@ class ReferenceController(Controller):
     @get("/boroughs", operation_id="listBoroughs", summary="The 32 Met-policed boroughs")
     async def boroughs(self) -> list[BoroughOut]:
         """Boroughs with ONS code, BCU, population, centroid and yearly recorded crime."""
-        return [BoroughOut(**{f: getattr(b, f) for f in BoroughOut.__struct_fields__}) for b in london().boroughs]
+        return [
+            BoroughOut(**{f: getattr(b, f) for f in BoroughOut.__struct_fields__}) for b in london().boroughs
+        ]
 
     @get("/bcus", operation_id="listBcus", summary="The 12 Basic Command Units")
     async def bcus(self) -> list[BcuOut]:
@@ -59,8 +61,10 @@ class ReferenceController(Controller):
     @get("/central-units", operation_id="listCentralUnits", summary="Central units that supply events")
     async def central_units(self) -> list[CentralUnitOut]:
         """TSG, Mounted, Dogs and the other units outside the boroughs, with the borough they travel from."""
-        return [CentralUnitOut(code=u.code, name=u.name, base_borough=u.base_borough)
-                for u in london().central_units]
+        return [
+            CentralUnitOut(code=u.code, name=u.name, base_borough=u.base_borough)
+            for u in london().central_units
+        ]
 
     @get("/skills", operation_id="listSkills", summary="Skill codes")
     async def skills(self) -> Codes:

@@ -1,0 +1,222 @@
+"""Every route x every role (and no key) against one explicit permission table."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from litestar.handlers import HTTPRouteHandler
+
+from tests.api import data
+from tests.api.conftest import Service
+
+PUBLIC = "public"
+P, S, A, ADMIN = "planner", "scheduler", "analyst", "admin"
+READERS = {P, S, A}
+
+# (method, route path) -> roles admitted. Anything not admitted gets 403 (with a key) or 401 (without).
+PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/schema"): PUBLIC,
+    ("GET", "/schema/openapi.json"): PUBLIC,
+    ("GET", "/schema/swagger"): PUBLIC,
+    ("GET", "/schema/oauth2-redirect.html"): PUBLIC,
+    ("GET", "/schema/{path:str}"): PUBLIC,
+    **{
+        ("GET", f"/reference/{name}"): {P, S, A, ADMIN}
+        for name in (
+            "boroughs",
+            "bcus",
+            "central-units",
+            "skills",
+            "ranks",
+            "duty-roles",
+            "event-kinds",
+            "priorities",
+        )
+    },
+    ("POST", "/keys"): {ADMIN},
+    ("GET", "/keys"): {ADMIN},
+    ("DELETE", "/keys/{key_id:str}"): {ADMIN},
+    ("POST", "/officers/import/csv"): {P},
+    ("POST", "/officers/import/json"): {P},
+    ("GET", "/officers"): {P},
+    ("GET", "/officers/{service_number:str}"): {P},
+    ("POST", "/events/import/csv"): {P, S},
+    ("POST", "/events/import/json"): {P, S},
+    ("POST", "/events/import/ics"): {P, S},
+    ("GET", "/events"): READERS,
+    ("POST", "/events"): {P, S},
+    ("GET", "/events/{external_id:str}"): READERS,
+    ("PUT", "/events/{external_id:str}"): {P, S},
+    ("DELETE", "/events/{external_id:str}"): {P, S},
+    ("GET", "/policy"): READERS,
+    ("PUT", "/policy"): {P},
+    ("GET", "/policy/versions"): READERS,
+    ("GET", "/policy/versions/{version:int}"): READERS,
+    ("POST", "/plans"): {P, S},
+    ("GET", "/plans"): READERS,
+    ("GET", "/plans/{job_id:str}"): READERS,
+    ("DELETE", "/plans/{job_id:str}"): {P, S},
+    ("GET", "/plans/{job_id:str}/summary"): READERS,
+    ("GET", "/plans/{job_id:str}/events"): READERS,
+    ("GET", "/plans/{job_id:str}/events.csv"): READERS,
+    ("GET", "/plans/{job_id:str}/shortfalls"): READERS,
+    ("GET", "/plans/{job_id:str}/shortfalls.csv"): READERS,
+    ("GET", "/plans/{job_id:str}/units"): READERS,
+    ("GET", "/plans/{job_id:str}/units.csv"): READERS,
+    ("GET", "/plans/{job_id:str}/bcus"): READERS,
+    ("GET", "/plans/{job_id:str}/bcus.csv"): READERS,
+    # named officers: never analysts
+    ("GET", "/plans/{job_id:str}/events/{event_id:str}"): {P, S},
+    ("GET", "/plans/{job_id:str}/assignments.csv"): {P, S},
+    ("GET", "/plans/{job_id:str}/officers/{service_number:str}"): {P, S},
+    ("GET", "/plans/{job_id:str}/officers/{service_number:str}/roster.csv"): {P, S},
+}
+
+
+def app_routes(service: Service) -> set[tuple[str, str]]:
+    out = set()
+    for route in service.client.app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler):
+                out |= {(m, route.path) for m in handler.http_methods if m not in ("OPTIONS", "HEAD")}
+    return out
+
+
+class Fixtures:
+    """Builds a valid request for each route; some routes need a fresh target per call."""
+
+    def __init__(self, service: Service) -> None:
+        self.s = service
+        self.counter = itertools.count()
+        c, h = service.client, service.h(P)
+        assert c.post("/officers/import/csv", content=data.officers_csv(), headers=h).status_code == 200
+        assert c.post("/events/import/csv", content=data.events_csv(), headers=h).status_code == 200
+        job = c.post("/plans", json={"start": str(data.DAY), "end": "2027-03-07"}, headers=h).json()
+        assert service.run_jobs() == ["succeeded"]
+        self.job_id = job["id"]
+        self.policy = c.get("/policy", headers=h).json()["policy"]
+
+    def fresh_queued_job(self) -> str:
+        r = self.s.client.post(
+            "/plans", json={"start": "2027-03-01", "end": "2027-03-02"}, headers=self.s.h(P)
+        )
+        return r.json()["id"]  # type: ignore[no-any-return]
+
+    def request(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
+        n = next(self.counter)
+        params = {
+            "{key_id:str}": lambda: self.s.new_key(A)[1],
+            "{service_number:str}": lambda: "T00001",
+            "{external_id:str}": lambda: "EV-0-A",
+            "{version:int}": lambda: "1",
+            "{event_id:str}": lambda: "EV-0-A",
+            "{path:str}": lambda: "swagger",
+            "{job_id:str}": (lambda: self.fresh_queued_job())
+            if method == "DELETE"
+            else (lambda: self.job_id),
+        }
+        url = path
+        for token, make in params.items():
+            if token in url:
+                url = url.replace(token, make())
+        kwargs: dict[str, Any] = {}
+        bodies: dict[tuple[str, str], Any] = {
+            ("POST", "/keys"): {"json": {"role": "analyst", "label": f"walk {n}"}},
+            ("POST", "/officers/import/csv"): {"content": data.officers_csv()},
+            ("POST", "/officers/import/json"): {"content": b"[]"},
+            ("POST", "/events/import/csv"): {"content": data.events_csv()},
+            ("POST", "/events/import/json"): {"content": data.events_json()},
+            ("POST", "/events/import/ics"): {"content": data.events_ics()},
+            ("POST", "/events"): {
+                "json": {
+                    "external_id": f"WALK-{n}",
+                    "name": "Walk",
+                    "kind": "other",
+                    "borough": data.CAMDEN,
+                    "start": "2027-03-03T10:00:00",
+                    "end": "2027-03-03T12:00:00",
+                }
+            },
+            ("PUT", "/events/{external_id:str}"): {
+                "json": {
+                    "name": "Rally 0",
+                    "kind": "demonstration",
+                    "borough": data.WESTMINSTER,
+                    "start": "2027-03-01T12:00:00",
+                    "end": "2027-03-01T16:00:00",
+                    "priority": "high",
+                    "demand": [{"role": "constable", "count": 3}, {"role": "bronze", "count": 1}],
+                    "venue": "Parliament Square",
+                    "notified": "2027-01-10",
+                }
+            },
+            ("PUT", "/policy"): {"json": {"policy": self.policy, "note": f"walk {n}"}},
+            ("POST", "/plans"): {"json": {"start": "2027-03-01", "end": "2027-03-02"}},
+        }
+        kwargs.update(bodies.get((method, path), {}))
+        return url, kwargs
+
+
+@pytest.mark.parametrize("dummy", [None])
+def test_every_route_every_role(service: Service, dummy: None) -> None:
+    routes = app_routes(service)
+    assert routes == set(PERMISSIONS), (
+        f"routes missing from the table: {sorted(routes - set(PERMISSIONS))}; "
+        f"table entries with no route: {sorted(set(PERMISSIONS) - routes)}"
+    )
+    fixtures = Fixtures(service)
+    failures = []
+    checked = 0
+    for (method, path), allowed in sorted(PERMISSIONS.items()):
+        for role in [None, P, S, A, ADMIN]:
+            url, kwargs = fixtures.request(method, path)
+            response = service.client.request(method, url, headers=service.h(role), **kwargs)
+            checked += 1
+            if allowed == PUBLIC or (role is not None and role in allowed):
+                ok = 200 <= response.status_code < 300
+                expected = "2xx"
+            elif role is None:
+                ok, expected = response.status_code == 401, "401"
+            else:
+                ok, expected = response.status_code == 403, "403"
+            if not ok:
+                failures.append(
+                    f"{method} {url} as {role or 'no key'}: {response.status_code} "
+                    f"(expected {expected}) {response.text[:200]}"
+                )
+            elif not (200 <= response.status_code < 300):
+                body = response.json()
+                assert body["status"] == response.status_code and body["title"]
+                assert response.headers["content-type"].startswith("application/problem+json")
+    assert not failures, "\n".join(failures)
+    assert checked == 5 * len(PERMISSIONS)
+
+
+def test_bad_keys_are_401(service: Service) -> None:
+    c = service.client
+    for key in ["", "nonsense", "mep_x_y", service.keys[P] + "x", service.keys[P].replace("mep_", "abc_")]:
+        r = c.get("/events", headers={"X-API-Key": key} if key else {})
+        assert r.status_code == 401, key
+    assert c.get("/events", headers={"Authorization": f"Bearer {service.keys[P]}"}).status_code == 200
+
+
+def test_revoked_key_stops_working(service: Service) -> None:
+    c = service.client
+    full, key_id = service.new_key(A)
+    assert c.get("/events", headers={"X-API-Key": full}).status_code == 200
+    assert c.delete(f"/keys/{key_id}", headers=service.h(ADMIN)).status_code == 200
+    assert c.get("/events", headers={"X-API-Key": full}).status_code == 401
+
+
+def test_created_key_is_shown_once(service: Service) -> None:
+    c = service.client
+    created = c.post("/keys", json={"role": "scheduler", "label": "ci"}, headers=service.h(ADMIN)).json()
+    assert created["key"].startswith("mep_")
+    assert c.get("/plans", headers={"X-API-Key": created["key"]}).status_code == 200
+    listed = c.get("/keys", headers=service.h(ADMIN)).text
+    assert created["key"] not in listed and created["id"] in listed
+    assert created["key"].split("_", 2)[2] not in json.dumps(listed)
