@@ -1,0 +1,60 @@
+"""Solver stand-ins for job tests, loaded by the worker's child process as `tests.api.fake_solvers:<name>`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from planner.domain import PlanningProblem
+from planner.plan import Plan, Progress
+
+
+def stubborn(
+    problem: PlanningProblem,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Plan:
+    """Reports progress and never looks at `cancel`: only killing the process stops it."""
+    deadline = time.monotonic() + 120
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        if progress:
+            progress(
+                Progress(
+                    stage="allocation",
+                    done=n % 100,
+                    total=100,
+                    message="thinking",
+                    objective=1000.0 - n,
+                    bound=900.0,
+                    gap=0.1,
+                )
+            )
+        time.sleep(0.05)
+    raise RuntimeError("stubborn solver ran out of time")
+
+
+def slow_real(
+    problem: PlanningProblem,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Plan:
+    """Two seconds of progress (cancellable), then the real solver."""
+    from solver import solve
+
+    for i in range(40):
+        if cancel and cancel():
+            raise RuntimeError("cancelled")
+        if progress:
+            progress(Progress(stage="warm-up", done=i, total=40))
+        time.sleep(0.05)
+    return solve(problem, progress=progress, cancel=cancel, workers=workers)
+
+
+def broken(problem: PlanningProblem, **_: object) -> Plan:
+    raise ValueError("no feasible deployment: the test says so")

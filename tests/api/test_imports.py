@@ -1,0 +1,223 @@
+"""Officer and calendar imports: all-or-nothing with every bad row listed; idempotent re-imports;
+single event edits; filters, pagination and request bounds."""
+
+from __future__ import annotations
+
+import json
+
+from tests.api import data
+from tests.api.conftest import Service
+
+P = "planner"
+
+
+def _count(service: Service, path: str) -> int:
+    return service.client.get(path, params={"limit": 1}, headers=service.h(P)).json()["page"]["total"]  # type: ignore[no-any-return]
+
+
+def test_officers_csv_import_then_reimport_changes_nothing(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    first = c.post("/officers/import/csv", content=data.officers_csv(), headers=h)
+    assert first.status_code == 200, first.text
+    n = len(data.officers_rows())
+    assert first.json() == {"received": n, "inserted": n, "updated": 0, "unchanged": 0, "version": 1}
+    again = c.post("/officers/import/csv", content=data.officers_csv(), headers=h).json()
+    assert again == {"received": n, "inserted": 0, "updated": 0, "unchanged": n, "version": 1}
+    one = c.get("/officers/T00003", headers=h).json()
+    assert one["rank"] == "PS" and one["skills"] == ["PO_L2"] and one["name"] == "Officer 3"
+
+
+def test_officers_upsert_updates_changed_rows_only(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    c.post("/officers/import/csv", content=data.officers_csv(), headers=h)
+    rows = data.officers_rows()[:3]
+    rows[0]["rank"] = "PS"
+    rows[1]["leave"] = "2027-03-01/2027-03-05"
+    items = [
+        {
+            "service_number": r["service_number"],
+            "unit": r["unit"],
+            "rank": r["rank"],
+            "duty_role": r["duty_role"],
+            "skills": [s for s in r["skills"].split(";") if s],
+            "shift_pattern": r["shift_pattern"],
+            "pattern_offset": int(r["pattern_offset"]),
+            "name": r["name"],
+            "leave": [{"start": "2027-03-01", "end": "2027-03-05"}] if r["leave"] else [],
+        }
+        for r in rows
+    ]
+    report = c.post("/officers/import/json", content=json.dumps(items), headers=h).json()
+    assert (report["inserted"], report["updated"], report["unchanged"], report["version"]) == (0, 2, 1, 2)
+    assert c.get("/officers/T00001", headers=h).json()["rank"] == "PS"
+    assert c.get("/officers/T00002", headers=h).json()["leave"] == [
+        {"start": "2027-03-01", "end": "2027-03-05"}
+    ]
+
+
+def test_bad_officer_rows_reject_the_whole_file(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    text = data.officers_csv().decode().splitlines()
+    text[3] = text[3].replace(",PS,", ",SERGEANT,")  # line 4: bad rank
+    text[10] = text[10].replace("E09000033", "NOWHERE")  # line 11: bad unit
+    text[20] = text[20].replace("PO_L2", "JUGGLING")  # line 21: bad skill
+    text.append(text[1])  # last line: duplicate service number
+    r = c.post("/officers/import/csv", content="\n".join(text).encode(), headers=h)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    lines = sorted({e["line"] for e in body["errors"]})
+    assert lines == [4, 11, 21, len(text)]
+    assert {e["field"] for e in body["errors"]} == {"rank", "unit", "skills", "service_number"}
+    assert "4 bad row(s)" in body["detail"] and "nothing was imported" in body["detail"]
+    assert _count(service, "/officers") == 0
+
+
+def test_bad_json_items_are_reported_with_their_lines(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    body = b"""[
+  {"service_number": "J1", "unit": "TSG", "rank": "PC", "duty_role": "central"},
+  {"service_number": "J2", "unit": "TSG", "rank": "PC", "duty_role": "pilot"},
+  {"service_number": "J3", "unit": "TSG", "rank": "PC", "duty_role": "central",
+   "favourite_colour": "blue"}
+]"""
+    r = c.post("/officers/import/json", content=body, headers=h)
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert [(e["line"], e["key"]) for e in errors] == [(3, "J2"), (4, "J3")]
+    assert "favourite_colour" in errors[1]["reason"]
+    assert _count(service, "/officers") == 0
+    assert c.post("/officers/import/json", content=b"{not json", headers=h).status_code == 422
+
+
+def test_calendar_csv_json_ics_imports_are_idempotent(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    r = c.post("/events/import/csv", content=data.events_csv(), headers=h).json()
+    assert (r["inserted"], r["version"]) == (6, 1)
+    # the same calendar as JSON: nothing changes, the version stays
+    r = c.post("/events/import/json", content=data.events_json(), headers=h).json()
+    assert (r["inserted"], r["updated"], r["unchanged"], r["version"]) == (0, 0, 6, 1)
+    r = c.post("/events/import/ics", content=data.events_ics(), headers=h).json()
+    assert (r["inserted"], r["version"]) == (2, 2)
+    r = c.post("/events/import/ics", content=data.events_ics(), headers=h).json()
+    assert (r["inserted"], r["updated"], r["unchanged"], r["version"]) == (0, 0, 2, 2)
+    march = c.get("/events/ics-0@tests", headers=h).json()
+    assert (
+        march["kind"] == "march" and march["priority"] == "high" and march["start"] == "2027-03-08T11:00:00"
+    )
+    assert march["demand"] == [{"role": "constable", "count": 2}]
+
+
+def test_bad_calendar_rows_reject_the_whole_file(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    rows = data.events_rows()
+    rows[1]["end"] = "2027-03-01T17:00"  # ends before it starts (18:00)
+    rows[2]["demand"] = "hovercraft:2"
+    rows[3]["borough"] = "Atlantis"
+    rows[4]["kind"] = "picnic"
+    r = c.post("/events/import/csv", content=data.events_csv(rows), headers=h)
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert sorted({e["line"] for e in errors}) == [3, 4, 5, 6]
+    reasons = " ".join(e["reason"] for e in errors)
+    assert "not after start" in reasons and "hovercraft" in reasons and "Atlantis" in reasons
+    assert _count(service, "/events") == 0
+
+
+def test_bad_ics_event_is_rejected_with_its_line(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    ics = data.events_ics().decode().replace("X-MET-DEMAND:constable:2", "X-MET-DEMAND:constable:x", 1)
+    r = c.post("/events/import/ics", content=ics.encode(), headers=h)
+    assert r.status_code == 422
+    assert [e["line"] for e in r.json()["errors"]] == [4]
+    assert _count(service, "/events") == 0
+
+
+def test_single_event_create_update_cancel_keeps_history(service: Service) -> None:
+    c, h = service.client, service.h("scheduler")
+    event = {
+        "external_id": "SN-1",
+        "name": "Static protest",
+        "kind": "demonstration",
+        "borough": data.CAMDEN,
+        "start": "2027-03-02T10:00:00",
+        "end": "2027-03-02T13:00:00",
+        "demand": [{"role": "constable", "count": 4}],
+        "notified": "2027-03-01",
+    }
+    r = c.post("/events", json=event, headers=h)
+    assert r.status_code == 201, r.text
+    assert c.post("/events", json=event, headers=h).status_code == 409
+    update = {k: v for k, v in event.items() if k != "external_id"} | {"priority": "high"}
+    assert c.put("/events/SN-1", json=update, headers=h).json()["priority"] == "high"
+    cancelled = c.delete("/events/SN-1", headers=h)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert c.get("/events/SN-1", headers=h).json()["status"] == "cancelled"
+    assert c.get("/events", params={"status": "cancelled"}, headers=h).json()["page"]["total"] == 1
+    bad = dict(event, external_id="SN-2", borough="E99999999")
+    r = c.post("/events", json=bad, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "borough"
+    assert c.put("/events/NOPE", json=update, headers=h).status_code == 404
+
+
+def test_event_filters_and_pagination(service: Service) -> None:
+    c, h = service.client, service.h("analyst")
+    c.post("/events/import/csv", content=data.events_csv(), headers=service.h(P))
+    q = {"from": "2027-03-02", "to": "2027-03-02"}
+    assert [e["external_id"] for e in c.get("/events", params=q, headers=h).json()["items"]] == [
+        "EV-1-A",
+        "EV-1-B",
+    ]
+    assert c.get("/events", params={"borough": data.LAMBETH}, headers=h).json()["page"]["total"] == 3
+    assert (
+        c.get("/events", params={"kind": "football", "priority": "normal"}, headers=h).json()["page"]["total"]
+        == 3
+    )
+    page = c.get("/events", params={"limit": 4, "offset": 4}, headers=h).json()
+    assert len(page["items"]) == 2 and page["page"] == {
+        "total": 6,
+        "limit": 4,
+        "offset": 4,
+        "next_offset": None,
+    }
+    first = c.get("/events", params={"limit": 4}, headers=h).json()["page"]
+    assert first["next_offset"] == 4
+    too_big = c.get("/events", params={"limit": 501}, headers=h)
+    assert too_big.status_code == 400 and "at most 500" in too_big.json()["detail"]
+    assert c.get("/events", params={"kind": "rave"}, headers=h).status_code == 400
+
+
+def test_request_size_is_bounded_and_unknown_fields_rejected(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    huge = b"x" * (2 * 1024 * 1024 + 1)
+    r = c.post("/events/import/csv", content=huge, headers=h)
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = c.post("/plans", json={"start": "2027-03-01", "end": "2027-03-02", "colour": "red"}, headers=h)
+    assert r.status_code == 400 and "colour" in r.text
+    policy = c.get("/policy", headers=h).json()["policy"]
+    policy["floors"]["bogus"] = 1
+    assert c.put("/policy", json={"policy": policy}, headers=h).status_code == 400
+
+
+def test_policy_updates_are_new_versions(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    current = c.get("/policy", headers=h).json()
+    assert current["version"] == 1
+    policy = current["policy"]
+    policy["floors"]["investigation"] = 0.9
+    r = c.put("/policy", json={"policy": policy, "note": "stricter CID floor"}, headers=h)
+    assert r.status_code == 201 and r.json()["version"] == 2
+    assert c.get("/policy", headers=h).json()["policy"]["floors"]["investigation"] == 0.9
+    assert c.get("/policy/versions/1", headers=h).json()["policy"]["floors"]["investigation"] == 0.85
+    assert [v["version"] for v in c.get("/policy/versions", headers=h).json()] == [2, 1]
+    policy["floors"]["investigation"] = 1.5
+    bad = c.put("/policy", json={"policy": policy}, headers=h)
+    assert bad.status_code == 422 and "investigation" in bad.json()["errors"][0]
+    assert c.get("/policy/versions/9", headers=h).status_code == 404
+
+
+def test_errors_never_leak_internals(service: Service) -> None:
+    r = service.client.get("/plans/does-not-exist/summary", headers=service.h(P))
+    assert r.status_code == 404
+    assert "Traceback" not in r.text and r.json()["instance"] == "/plans/does-not-exist/summary"
