@@ -17,6 +17,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware, KeyCache
+from api.cache import ResponseCache, ResponseCacheMiddleware
 from api.db.engine import make_async_engine
 from api.features.common import provide_connection, provide_settings
 from api.features.events.controllers import EventController
@@ -79,7 +80,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             "conn": Provide(provide_connection),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema"])],
+        middleware=[
+            DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema"]),
+            ResponseCacheMiddleware,  # after the key check: only authenticated requests reach it
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=settings.server.max_body_bytes,
@@ -102,7 +106,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         ),
         plugins=[SafeStructSchemaPlugin()],
         debug=False,
-        state=State({"settings": settings, "key_cache": KeyCache(settings.server.key_cache_seconds)}),
+        state=State(
+            {
+                "settings": settings,
+                "key_cache": KeyCache(settings.server.key_cache_seconds),
+                "response_cache": (
+                    ResponseCache(version_ttl=settings.server.version_ttl_seconds)
+                    if settings.server.response_cache
+                    else None
+                ),
+            }
+        ),
     )
     _check_guards(app)
     return app

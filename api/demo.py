@@ -45,7 +45,7 @@ def load_demo(settings: Settings, *, year: int = 2027, seed: int = 7) -> bool:
                     created_by=None,
                 )
             )
-            for name in ("calendar", "officers"):
+            for name in ("calendar", "officers", "policy"):
                 conn.execute(
                     update(DatasetVersion)
                     .where(DatasetVersion.name == name)

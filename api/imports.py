@@ -57,6 +57,7 @@ EVENT_CSV_COLUMNS = (
     "status",
 )
 GRADES = ("police-free", "A", "B", "C", "C-IR")
+MAX_EVENT_DAYS = 92  # long-running events (Winter Wonderland: six weeks) need a tour every day
 
 
 @dataclass(frozen=True)
@@ -324,8 +325,8 @@ def _check_event(event: Event, ctx: ImportContext) -> list[tuple[str, str]]:
         problems.append(("borough", f"unknown borough {event.borough!r} (an ONS code or borough name)"))
     if event.end <= event.start:
         problems.append(("end", f"end ({event.end}) is not after start ({event.start})"))
-    elif event.end - event.start > dt.timedelta(days=31):
-        problems.append(("end", "an event may last at most 31 days"))
+    elif event.end - event.start > dt.timedelta(days=MAX_EVENT_DAYS):
+        problems.append(("end", f"an event may last at most {MAX_EVENT_DAYS} days"))
     for d in event.demand:
         if d.role not in ctx.roles:
             problems.append(("demand", f"unknown role {d.role!r} (see the policy's roles)"))

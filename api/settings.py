@@ -89,6 +89,8 @@ class ServerSettings:
     default_page_size: int = 100
     max_page_size: int = 1000
     key_cache_seconds: float = 5.0  # how long a verified API key is trusted without a DB read
+    response_cache: bool = True  # cache GET responses keyed by the versions of the data they read
+    version_ttl_seconds: float = 1.0  # how stale another process's writes may look to this one's cache
     web_concurrency: int = 1
 
 
@@ -130,6 +132,8 @@ class Settings:
                 default_page_size=_env_int("PLANNER_DEFAULT_PAGE_SIZE", 100),
                 max_page_size=_env_int("PLANNER_MAX_PAGE_SIZE", 1000),
                 key_cache_seconds=_env_float("PLANNER_KEY_CACHE_SECONDS", 5.0),
+                response_cache=_env_bool("PLANNER_RESPONSE_CACHE", True),
+                version_ttl_seconds=_env_float("PLANNER_VERSION_TTL_SECONDS", 1.0),
                 web_concurrency=_env_int("PLANNER_WEB_CONCURRENCY", 1),
             ),
             worker=WorkerSettings(

@@ -15,7 +15,7 @@ from api.settings import DatabaseSettings
 from planner.domain import Policy
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-DATASETS = ("calendar", "officers")
+DATASETS = ("calendar", "officers", "policy")
 _LOCK_ID = 7_305_220_041  # pg advisory lock: one migrator at a time
 
 

@@ -82,7 +82,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 def settings(database_url: str) -> Settings:
     return Settings(
         db=DatabaseSettings(url=database_url),
-        server=ServerSettings(max_body_bytes=2 * 1024 * 1024, max_page_size=500, key_cache_seconds=5.0),
+        server=ServerSettings(
+            max_body_bytes=2 * 1024 * 1024, max_page_size=500, key_cache_seconds=5.0, version_ttl_seconds=0.2
+        ),
         worker=WorkerSettings(
             mode="off", poll_seconds=0.05, heartbeat_seconds=0.2, stale_seconds=30.0, solver_workers=1
         ),

@@ -221,3 +221,37 @@ def test_errors_never_leak_internals(service: Service) -> None:
     r = service.client.get("/plans/does-not-exist/summary", headers=service.h(P))
     assert r.status_code == 404
     assert "Traceback" not in r.text and r.json()["instance"] == "/plans/does-not-exist/summary"
+
+
+def test_cached_reads_follow_writes(service: Service) -> None:
+    """GET responses are cached per data version: a write through the API shows at once, and a write
+    by another process (here: straight to the database) shows within the version TTL."""
+    from sqlalchemy import update
+
+    from api.db.engine import make_sync_engine
+    from api.db.models import DatasetVersion, EventRow
+
+    c, h = service.client, service.h(P)
+    c.post("/events/import/csv", content=data.events_csv(), headers=h)
+    assert c.get("/events/EV-0-A", headers=h).json()["name"] == "Rally 0"
+    assert c.get("/events/EV-0-A", headers=h).json()["name"] == "Rally 0"  # served from the cache
+    body = {
+        k: v
+        for k, v in c.get("/events/EV-0-A", headers=h).json().items()
+        if k not in ("external_id", "created_at", "updated_at")
+    }
+    assert c.put("/events/EV-0-A", json=body | {"name": "Rally zero"}, headers=h).status_code == 200
+    assert c.get("/events/EV-0-A", headers=h).json()["name"] == "Rally zero"
+    engine = make_sync_engine(service.settings.db, pooled=False)
+    with engine.begin() as conn:
+        conn.execute(update(EventRow).where(EventRow.external_id == "EV-0-A").values(name="Rally nought"))
+        conn.execute(
+            update(DatasetVersion)
+            .where(DatasetVersion.name == "calendar")
+            .values(version=DatasetVersion.version + 1)
+        )
+    engine.dispose()
+    import time
+
+    time.sleep(service.settings.server.version_ttl_seconds + 0.05)
+    assert c.get("/events/EV-0-A", headers=h).json()["name"] == "Rally nought"

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth import allow, principal
 from api.db.engine import utcnow
 from api.db.models import PolicyVersion
-from api.db.repositories import dumps, policy_version
+from api.db.repositories import bump_dataset, dumps, policy_version
 from api.features.common import Schema, problem_responses
 from api.problems import ProblemError
 from planner.domain import Floors, Policy
@@ -126,6 +126,7 @@ class PolicyController(Controller):
                     created_by=principal(request).key_id,
                 )
             )
+            await bump_dataset(conn, "policy")
         return await self._version(conn, latest + 1)
 
     async def _version(self, conn: NamedDependency[AsyncConnection], version: int | None) -> PolicyOut:

@@ -1,0 +1,144 @@
+"""A small in-process cache of encoded GET responses, keyed by role, URL and the versions of the data
+the route reads.
+
+It sits after the API-key middleware, so only authenticated requests reach it, and it stores only
+200 responses: a 200 for a role on a route means that role's guard admits the route, so a hit never
+skips an authorisation decision that could differ. Correctness rests on the dataset versions
+(`dataset_versions`: calendar, officers, policy), which every write bumps in the same transaction as
+the change. The versions are read from the database at most every `version_ttl` seconds, and again
+right after any write request this process served, so a client always reads its own writes; a
+write made through another process (a second web worker) shows within `version_ttl`
+(PLANNER_VERSION_TTL_SECONDS, default 1 s; 0 reads them on every request). Plans are immutable, so
+their result routes depend only on the officer records (named assignments join officer names)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import select
+
+from api.db.models import DatasetVersion
+
+# route pattern -> datasets its responses depend on
+RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^/reference/"), ()),
+    (re.compile(r"^/policy(/|$)"), ("policy",)),
+    (re.compile(r"^/events(/|$)"), ("calendar",)),
+    (re.compile(r"^/officers(/|$)"), ("officers",)),
+    # results of a finished plan (never the job status itself, which changes while it runs)
+    (re.compile(r"^/plans/[^/]+/.+"), ("officers",)),
+)
+MAX_ENTRIES = 4096
+MAX_BODY = 1024 * 1024
+
+
+class ResponseCache:
+    def __init__(
+        self, max_entries: int = MAX_ENTRIES, max_body: int = MAX_BODY, version_ttl: float = 1.0
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self.version_ttl = version_ttl
+        self._versions: dict[str, int] = {}
+        self._versions_read = float("-inf")
+        self._entries: OrderedDict[tuple[Any, ...], tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[Any, ...]) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+        else:
+            self.misses += 1
+        return entry
+
+    def put(self, key: tuple[Any, ...], headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if len(body) > self.max_body:
+            return
+        self._entries[key] = (headers, body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def versions_stale(self) -> None:
+        """A write went through this process: read the versions again on the next request."""
+        self._versions_read = float("-inf")
+
+    async def versions(self, engine: Any) -> dict[str, int]:
+        now = time.monotonic()
+        if now - self._versions_read >= self.version_ttl:
+            async with engine.connect() as conn:
+                rows = await conn.execute(select(DatasetVersion.name, DatasetVersion.version))
+                self._versions = dict(rows.all())
+            self._versions_read = now
+        return self._versions
+
+
+def _datasets(path: str) -> tuple[str, ...] | None:
+    for pattern, datasets in RULES:
+        if pattern.search(path):
+            return datasets
+    return None
+
+
+class ResponseCacheMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        datasets = _datasets(path)
+        user = scope.get("user")
+        state = scope["litestar_app"].state if "litestar_app" in scope else scope["app"].state
+        cache: ResponseCache | None = state.get("response_cache")
+        if datasets is None or user is None or cache is None:
+            await self.app(scope, receive, send)
+            return
+        versions: tuple[int, ...] = ()
+        if datasets:
+            async with state.engine.connect() as conn:
+                found = dict(
+                    (
+                        await conn.execute(
+                            select(DatasetVersion.name, DatasetVersion.version).where(
+                                DatasetVersion.name.in_(datasets)
+                            )
+                        )
+                    ).all()
+                )
+            versions = tuple(found.get(d, 0) for d in datasets)
+        key = (user.role, path, scope.get("query_string", b""), versions)
+        hit = cache.get(key)
+        if hit is not None:
+            headers, body = hit
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        captured: dict[str, Any] = {"status": None, "headers": None, "chunks": [], "size": 0}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body" and captured["status"] == 200:
+                body = message.get("body", b"")
+                captured["size"] += len(body)
+                if captured["size"] <= cache.max_body:
+                    captured["chunks"].append(body)
+                if not message.get("more_body", False) and captured["size"] <= cache.max_body:
+                    cache.put(key, captured["headers"], b"".join(captured["chunks"]))
+            await send(message)
+
+        await self.app(scope, receive, capture)

@@ -1,0 +1,425 @@
+"""Service benchmark: the demo London year through the API, on SQLite and PostgreSQL.
+
+For each database it starts a real uvicorn server on 127.0.0.1 (fresh database, migrations applied),
+then measures
+  * importing the demo calendar (~4,200 events) and officers (~32,000) through the import endpoints,
+    and re-importing the calendar (which must change nothing);
+  * GET list/read latency with 50 concurrent clients (a bounded number of requests each);
+and, once (by default on SQLite), a full-year plan through the API (POST -> worker -> stored plan)
+against `planner plan` on the same data from the command line.
+
+Run: `python -m bench.api_bench [--backends sqlite,postgres] [--skip-plan]`; writes bench/results/api.json.
+Targets: calendar import <= 3 s, officers <= 10 s, GET p99 <= 100 ms at 50 clients, API plan within 20%
+of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+DEFAULT_OUT = Path("bench/results/api.json")
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+TARGETS = {"calendar_import_s": 3.0, "officers_import_s": 10.0, "get_p99_ms": 100.0, "plan_api_vs_cli": 1.2}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Backend:
+    """A fresh database: an SQLite file in a temp dir, or a new PostgreSQL schema (dropped afterwards)."""
+
+    def __init__(self, kind: str, pg_url: str) -> None:
+        self.kind = kind
+        self.tmp = Path(tempfile.mkdtemp(prefix="api-bench-"))
+        self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+        self.pg_url = pg_url
+        if kind == "sqlite":
+            self.url = f"sqlite:///{self.tmp}/planner.sqlite3"
+        else:
+            from sqlalchemy import create_engine, text
+
+            from api.settings import DatabaseSettings
+
+            self._admin = create_engine(DatabaseSettings(url=pg_url).sync_url, isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            self.url = pg_url + ("&" if "?" in pg_url else "?") + f"options=-csearch_path%3D{self.schema}"
+
+    def close(self) -> None:
+        if self.kind == "postgres":
+            from sqlalchemy import text
+
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            self._admin.dispose()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _keys(url: str) -> dict[str, str]:
+    from api.auth import insert_key_statement
+    from api.db.engine import make_sync_engine
+    from api.db.migrate import migrate
+    from api.settings import DatabaseSettings
+
+    db = DatabaseSettings(url=url)
+    migrate(db)
+    engine = make_sync_engine(db, pooled=False)
+    keys = {}
+    with engine.begin() as conn:
+        for role in ("planner", "analyst", "scheduler"):
+            full, _, stmt = insert_key_statement(role, "bench")  # type: ignore[arg-type]
+            conn.execute(stmt)  # type: ignore[arg-type]
+            keys[role] = full
+    engine.dispose()
+    return keys
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    return dict(os.environ, DATABASE_URL=url, PLANNER_WORKER="off", PLANNER_LOG_LEVEL="WARNING", **extra)
+
+
+def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=_env(url),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def _timed_post(
+    client: httpx.Client, path: str, body: bytes, key: str, media: str
+) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    r = client.post(path, content=body, headers={"X-API-Key": key, "Content-Type": media})
+    seconds = time.perf_counter() - started
+    if r.status_code != 200:
+        raise RuntimeError(f"{path}: {r.status_code} {r.text[:500]}")
+    return seconds, r.json()
+
+
+class _Connection:
+    """A minimal keep-alive HTTP/1.1 client: the load generator shares the machine's two cores with the
+    server, so it must cost far less per request than the server does (httpx costs about as much)."""
+
+    def __init__(self, host: str, port: int, key: str) -> None:
+        self.host, self.port, self.key = host, port, key
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nX-API-Key: {self.key}\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await self.reader.readexactly(length) if length else b""
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _load(
+    port: int, key: str, paths: list[tuple[str, str]], clients: int, per_client: int
+) -> dict[str, Any]:
+    """`clients` concurrent keep-alive clients, each sending `per_client` GETs (paths in random order,
+    no think time). `paths` holds (endpoint label, URL)."""
+    latencies: dict[str, list[float]] = {}
+    errors = 0
+    conns = [_Connection("127.0.0.1", port, key) for _ in range(clients)]
+    for _label, path in paths:  # warm-up: one of each
+        await conns[0].get(path)
+
+    async def one_client(conn: _Connection, seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        for _ in range(per_client):
+            label, path = rng.choice(paths)
+            started = time.perf_counter()
+            status, _ = await conn.get(path)
+            took = time.perf_counter() - started
+            if status != 200:
+                errors += 1
+            latencies.setdefault(label, []).append(took)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(c, i) for i, c in enumerate(conns)))
+    wall = time.perf_counter() - started
+    for c in conns:
+        c.close()
+    every = sorted(x for v in latencies.values() for x in v)
+
+    def pct(values: list[float], q: float) -> float:
+        values = sorted(values)
+        return round(1000 * values[min(len(values) - 1, int(q * len(values)))], 1)
+
+    return {
+        "clients": clients,
+        "requests": len(every),
+        "errors": errors,
+        "throughput_rps": round(len(every) / wall, 1),
+        "p50_ms": pct(every, 0.50),
+        "p95_ms": pct(every, 0.95),
+        "p99_ms": pct(every, 0.99),
+        "max_ms": round(1000 * every[-1], 1),
+        "by_endpoint_p99_ms": {k: pct(v, 0.99) for k, v in sorted(latencies.items())},
+    }
+
+
+def bench_backend(kind: str, pg_url: str, problem: Any, clients: int, per_client: int) -> dict[str, Any]:
+    backend = Backend(kind, pg_url)
+    try:
+        keys = _keys(backend.url)
+        port = _free_port()
+        server = _start_server(backend.url, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(base_url=base, timeout=300) as client:
+                events = msgspec.json.encode(problem.events)
+                officers = msgspec.json.encode(problem.officers)
+                cal_s, cal = _timed_post(
+                    client, "/events/import/json", events, keys["planner"], "application/json"
+                )
+                off_s, off = _timed_post(
+                    client, "/officers/import/json", officers, keys["planner"], "application/json"
+                )
+                again_s, again = _timed_post(
+                    client, "/events/import/json", events, keys["planner"], "application/json"
+                )
+                assert again["inserted"] == again["updated"] == 0, again
+                print(
+                    f"[{kind}] calendar import {cal['received']} events: {cal_s:.2f} s; officers "
+                    f"{off['received']}: {off_s:.2f} s; calendar re-import (no change): {again_s:.2f} s"
+                )
+            sample_events = [e.external_id for e in problem.events[:: max(1, len(problem.events) // 50)]]
+            sample_officers = [
+                o.service_number for o in problem.officers[:: max(1, len(problem.officers) // 50)]
+            ]
+            boroughs = sorted({e.borough for e in problem.events})
+            paths = (
+                [("GET /events (page)", f"/events?limit=100&offset={o}") for o in (0, 1000, 2000, 3000)]
+                + [
+                    ("GET /officers (page)", f"/officers?limit=100&offset={o}")
+                    for o in (0, 10000, 20000, 30000)
+                ]
+                + [("GET /reference/boroughs", "/reference/boroughs"), ("GET /policy", "/policy")]
+                + [
+                    ("GET /events (filtered)", f"/events?borough={b}&from=2027-06-01&to=2027-06-30")
+                    for b in boroughs[:8]
+                ]
+                + [("GET /officers (filtered)", f"/officers?unit={b}&limit=50") for b in boroughs[:8]]
+                + [("GET /events/{id}", f"/events/{e}") for e in sample_events]
+                + [("GET /officers/{sn}", f"/officers/{s}") for s in sample_officers]
+            )
+            load = asyncio.run(_load(port, keys["planner"], paths, clients, per_client))
+            print(
+                f"[{kind}] GET x{load['requests']} at {clients} clients: p50 {load['p50_ms']} ms, "
+                f"p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms ({load['throughput_rps']} req/s, "
+                f"{load['errors']} errors)"
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
+        return {
+            "calendar_import_s": round(cal_s, 3),
+            "calendar_events": cal["received"],
+            "officers_import_s": round(off_s, 3),
+            "officers": off["received"],
+            "calendar_reimport_s": round(again_s, 3),
+            "get": load,
+        }
+    finally:
+        backend.close()
+
+
+def bench_plan(kind: str, pg_url: str, problem: Any, workers: int | None) -> dict[str, Any]:
+    """Full-year plan: `planner plan` on the demo files vs POST /plans with a worker, same data."""
+    backend = Backend(kind, pg_url)
+    data_dir = backend.tmp / "demo"
+    data_dir.mkdir()
+    (data_dir / "events.json").write_bytes(msgspec.json.encode(problem.events))
+    (data_dir / "officers.json").write_bytes(msgspec.json.encode(problem.officers))
+    (data_dir / "policy.json").write_bytes(msgspec.json.encode(problem.policy))
+    worker_args = ["--workers", str(workers)] if workers else []
+    try:
+        started = time.perf_counter()
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "plan",
+                "--data",
+                str(data_dir),
+                "--start",
+                str(problem.start),
+                "--end",
+                str(problem.end),
+                "--out",
+                str(backend.tmp / "plan.json"),
+                "--no-progress",
+                *worker_args,
+            ],
+            capture_output=True,
+            text=True,
+            env=_env(backend.url),
+        )
+        cli_s = time.perf_counter() - started
+        solved = re.search(r"\) in ([0-9.]+) s;", cli.stdout)
+        print(
+            f"[plan] CLI: {cli_s:.1f} s wall (exit {cli.returncode}); "
+            f"solve {solved.group(1) if solved else '?'} s"
+        )
+
+        keys = _keys(backend.url)
+        port = _free_port()
+        server = _start_server(backend.url, port)
+        env = _env(
+            backend.url,
+            PLANNER_WORKER_POLL_SECONDS="0.2",
+            **({"PLANNER_SOLVER_WORKERS": str(workers)} if workers else {}),
+        )
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+        try:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=300, headers={"X-API-Key": keys["planner"]}
+            ) as client:
+                client.post(
+                    "/events/import/json",
+                    content=msgspec.json.encode(problem.events),
+                    headers={"Content-Type": "application/json"},
+                ).raise_for_status()
+                client.post(
+                    "/officers/import/json",
+                    content=msgspec.json.encode(problem.officers),
+                    headers={"Content-Type": "application/json"},
+                ).raise_for_status()
+                client.put(
+                    "/policy", json={"policy": msgspec.to_builtins(problem.policy), "note": "demo"}
+                ).raise_for_status()
+                started = time.perf_counter()
+                job = client.post(
+                    "/plans", json={"start": str(problem.start), "end": str(problem.end)}
+                ).json()
+                while job["status"] not in ("succeeded", "failed", "cancelled"):
+                    time.sleep(0.25)
+                    job = client.get(f"/plans/{job['id']}").json()
+                api_s = time.perf_counter() - started
+                summary = (
+                    client.get(f"/plans/{job['id']}/summary").json() if job["status"] == "succeeded" else {}
+                )
+        finally:
+            worker.terminate()
+            worker.wait(30)
+            server.terminate()
+            server.wait(10)
+        print(
+            f"[plan] API ({kind}): {api_s:.1f} s from POST to stored plan ({job['status']}); "
+            f"ratio {api_s / cli_s:.2f} of the CLI"
+        )
+        return {
+            "backend": kind,
+            "cli_wall_s": round(cli_s, 2),
+            "cli_exit": cli.returncode,
+            "cli_solve_s": float(solved.group(1)) if solved else None,
+            "api_wall_s": round(api_s, 2),
+            "api_status": job["status"],
+            "api_solve_s": summary.get("solve_seconds"),
+            "assignments": summary.get("assignments"),
+            "ratio_api_to_cli": round(api_s / cli_s, 3),
+        }
+    finally:
+        backend.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL") or PG_DEFAULT)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests-per-client", type=int, default=40)
+    parser.add_argument("--skip-plan", action="store_true", help="skip the full-year plan (API vs CLI)")
+    parser.add_argument("--plan-backend", default="sqlite")
+    parser.add_argument("--workers", type=int, default=None, help="solver workers for both CLI and API")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+
+    from planner.demo import demo_problem
+
+    problem = demo_problem(year=2027, seed=7)
+    results: dict[str, Any] = {"targets": TARGETS, "cpus": os.cpu_count(), "backends": {}}
+    for kind in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        results["backends"][kind] = bench_backend(
+            kind, args.postgres_url, problem, args.clients, args.requests_per_client
+        )
+    if not args.skip_plan:
+        results["plan"] = bench_plan(args.plan_backend, args.postgres_url, problem, args.workers)
+    verdict = {}
+    for kind, r in results["backends"].items():
+        verdict[f"{kind}.calendar_import"] = r["calendar_import_s"] <= TARGETS["calendar_import_s"]
+        verdict[f"{kind}.officers_import"] = r["officers_import_s"] <= TARGETS["officers_import_s"]
+        verdict[f"{kind}.get_p99"] = r["get"]["p99_ms"] <= TARGETS["get_p99_ms"]
+    if "plan" in results:
+        verdict["plan_api_vs_cli"] = results["plan"]["ratio_api_to_cli"] <= TARGETS["plan_api_vs_cli"]
+    results["met"] = verdict
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(verdict, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
