@@ -9,7 +9,7 @@ identifiers used by tests, the API and explanations.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -228,36 +228,64 @@ def _duty_span(facts: PlanFacts, officer: Officer, day: dt.date) -> Interval | N
     return rostered_tour(facts.roster(officer, day), day, facts.policy)
 
 
+def _roster_reach(facts: PlanFacts) -> dict[str, tuple[dt.timedelta, dt.timedelta]]:
+    """Per shift pattern: earliest start and latest end of its rostered tours, from the day's midnight."""
+    out: dict[str, tuple[dt.timedelta, dt.timedelta]] = {}
+    times = facts.policy.tour_times
+    for name, pattern in facts.policy.shift_patterns.items():
+        tours = [times[c] for c in set(pattern.cycle) if is_on_duty_code(c, facts.policy)]
+        earliest = min((t.start_minute for t in tours), default=0)
+        latest = max((t.start_minute + t.hours * 60 for t in tours), default=0.0)
+        out[name] = (dt.timedelta(minutes=earliest), dt.timedelta(minutes=latest))
+    return out
+
+
 def check_rest_between_tours(facts: PlanFacts) -> list[Violation]:
     """At least min_rest_hours between an officer's duties on consecutive days."""
     out: list[Violation] = []
-    need = dt.timedelta(hours=facts.policy.working_time.min_rest_hours) - dt.timedelta(microseconds=1)
+    hours = facts.policy.working_time.min_rest_hours
+    need = dt.timedelta(hours=hours) - dt.timedelta(microseconds=1)
+    reach = _roster_reach(facts)
     for service_number, days in facts.by_officer.items():
         officer = facts.officers.get(service_number)
         if officer is None:
             continue
-        spans: dict[dt.date, Interval | None] = {}
-        for day in sorted({d - _DAY for d in days} | set(days)):
-            for d in (day, day + _DAY):
-                if d not in spans:
-                    spans[d] = _duty_span(facts, officer, d)
-            before, after = spans[day], spans[day + _DAY]
-            if before is None or after is None or after[0] - before[1] >= need:
-                continue
-            end, start = before[1], after[0]
-            rest = (start - end).total_seconds() / 3600
-            out.append(
-                Violation(
-                    rule=REST_BETWEEN_TOURS,
-                    message=f"{service_number}: {rest:.1f} h rest between duty ending "
-                    f"{end:%Y-%m-%d %H:%M} and duty starting {start:%Y-%m-%d %H:%M} "
-                    f"(minimum {facts.policy.working_time.min_rest_hours:g} h)",
-                    service_number=service_number,
-                    day=day + _DAY if day + _DAY in days else day,
-                    unit=officer.unit,
-                )
-            )
+        earliest, latest = reach[officer.shift_pattern]
+        for day in sorted(days):
+            here = _duty_span(facts, officer, day)
+            assert here is not None
+            before, after = day - _DAY, day + _DAY
+            # A rostered neighbour is looked up only if its tours could come too close.
+            if before not in days and here[0] - (_midnight(before) + latest) < need:
+                span = _duty_span(facts, officer, before)
+                if span is not None and here[0] - span[1] < need:
+                    out.append(_rest_violation(officer, day, span[1], here[0], hours))
+            if after in days or _midnight(after) + earliest - here[1] < need:
+                span = _duty_span(facts, officer, after)
+                if span is not None and span[0] - here[1] < need:
+                    out.append(
+                        _rest_violation(officer, after if after in days else day, here[1], span[0], hours)
+                    )
     return out
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+def _rest_violation(
+    officer: Officer, day: dt.date, end: dt.datetime, start: dt.datetime, hours: float
+) -> Violation:
+    """A rest-between-tours violation between a duty ending at `end` and the next starting at `start`."""
+    rest = (start - end).total_seconds() / 3600
+    return Violation(
+        rule=REST_BETWEEN_TOURS,
+        message=f"{officer.service_number}: {rest:.1f} h rest between duty ending {end:%Y-%m-%d %H:%M} "
+        f"and duty starting {start:%Y-%m-%d %H:%M} (minimum {hours:g} h)",
+        service_number=officer.service_number,
+        day=day,
+        unit=officer.unit,
+    )
 
 
 def _works(facts: PlanFacts, officer: Officer, day: dt.date) -> bool:
@@ -300,59 +328,57 @@ def check_rest_day_spacing(facts: PlanFacts) -> list[Violation]:
     return out
 
 
-def _periods(facts: PlanFacts) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive reference periods from problem.start, the last one possibly partial."""
-    weeks = facts.policy.working_time.reference_weeks
-    out = []
-    start = facts.problem.start
-    while start <= facts.problem.end:
-        end = min(start + dt.timedelta(weeks=weeks) - _DAY, facts.problem.end)
-        out.append((start, end))
-        start = end + _DAY
-    return out
-
-
 def check_average_weekly_hours(facts: PlanFacts) -> list[Violation]:
-    """Hours per reference period (event tours replacing rosters) within the weekly average, pro rata."""
+    """Hours in each reference period the plan touches within the weekly average for that period.
+
+    Reference periods are fixed blocks of `reference_weeks` weeks counted from the roster epoch
+    (policy.pattern_epoch), as the rostering stages count them, and are judged whole: days of a
+    period outside the plan count at their rostered hours, less leave. Event tours replace the
+    rostered tour of their day. Base rosters are assumed lawful, so only periods to which the plan
+    adds hours are judged."""
     out: list[Violation] = []
-    policy, problem = facts.policy, facts.problem
-    periods = _periods(facts)
+    policy = facts.policy
     length = 7 * policy.working_time.reference_weeks
-    horizon = (problem.end - problem.start).days + 1
-    bounds = np.arange(0, horizon, length, dtype=np.int64)
-    cache: dict[tuple[str, int], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
     max_avg = policy.working_time.max_average_weekly_hours
-    limits = [max_avg * ((e - s).days + 1) / 7.0 for s, e in periods]
+    limit = max_avg * length / 7.0
+    lo, hi = facts.span()
+    first_block = (lo - policy.pattern_epoch).days // length
+    blocks = (hi - policy.pattern_epoch).days // length - first_block + 1
+    origin = policy.pattern_epoch + dt.timedelta(days=first_block * length)
+    n_days = blocks * length
+    bounds = np.arange(0, n_days, length, dtype=np.int64)
+    cache: dict[tuple[str, int], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
     for service_number, days in facts.by_officer.items():
         officer = facts.officers.get(service_number)
-        inside = [d for d in days if facts.in_horizon(d)]
-        if officer is None or not inside:
+        if officer is None:
             continue
+        added: dict[int, float] = defaultdict(float)  # period -> hours the plan adds
+        for day, indices in days.items():
+            extra = _worked_hours(facts, officer, day) - rostered_hours(facts.codes[indices[0]], policy)
+            added[(day - origin).days // length] += extra
         cycle = len(policy.shift_patterns[officer.shift_pattern].cycle)
         key = (officer.shift_pattern, officer.pattern_offset % cycle)
         if key not in cache:
-            daily = pattern_hours(policy, key[0], key[1], problem.start, horizon)
+            daily = pattern_hours(policy, key[0], key[1], origin, n_days)
             cache[key] = (np.add.reduceat(daily, bounds), np.concatenate(([0.0], np.cumsum(daily))))
         per_period, cumulative = cache[key]
+        # Leave only lowers the roster: a period within the limit without it needs no closer look.
+        suspects = [p for p, h in added.items() if h > _EPS and per_period[p] + h > limit + _EPS]
+        if not suspects:
+            continue
         rostered = per_period.copy()
-        for first, last in _leave_columns(officer, problem.start, problem.end, length):
+        for first, last in _leave_columns(officer, origin, origin + dt.timedelta(days=n_days - 1), length):
             rostered[first // length] -= cumulative[last + 1] - cumulative[first]
-        worked = rostered.copy()
-        for day in inside:
-            code = facts.codes[days[day][0]]
-            worked[(day - problem.start).days // length] += _worked_hours(
-                facts, officer, day
-            ) - rostered_hours(code, policy)
-        # Base rosters are assumed lawful: only periods the plan added hours to are judged.
-        for (start, end), hours, base_hours, limit in zip(
-            periods, worked.tolist(), rostered.tolist(), limits, strict=True
-        ):
-            if hours > limit + _EPS and hours > base_hours + _EPS:
+        for p in sorted(suspects):
+            hours = float(rostered[p]) + added[p]
+            if hours > limit + _EPS:
+                start = origin + dt.timedelta(days=p * length)
+                end = start + dt.timedelta(days=length - 1)
                 out.append(
                     Violation(
                         rule=AVERAGE_WEEKLY_HOURS,
-                        message=f"{service_number} works {hours:g} h from {start} to {end}; "
-                        f"at most {limit:g} h ({max_avg:g} h a week on average)",
+                        message=f"{service_number} works {hours:g} h in the reference period {start} to "
+                        f"{end}; at most {limit:g} h ({max_avg:g} h a week on average)",
                         service_number=service_number,
                         day=start,
                         unit=officer.unit,

@@ -187,6 +187,18 @@ def test_rest_between_rostered_night_and_event_next_morning() -> None:
     assert rules(found) == {v.REST_BETWEEN_TOURS}  # night ends 06:00, event starts 08:00
 
 
+def test_rest_between_two_event_tours_reported_once() -> None:
+    who = officer("N1")
+    late = event("LATE", MON, start_hour=14, hours=8)  # tour 13:00-23:00
+    early = event("EARLY", MON + dt.timedelta(days=1), start_hour=8, hours=4)  # tour 07:00-13:00
+    prob = problem([who], [late, early])
+    found = v.validate(prob, Plan(assignments=[assign(prob, late, who), assign(prob, early, who)]))
+    assert rules(found) == {v.REST_BETWEEN_TOURS}
+    assert len(found) == 1
+    assert found[0].day == MON + dt.timedelta(days=1)
+    assert "8.0 h rest" in found[0].message
+
+
 def test_rest_checked_against_day_before_plan_start() -> None:
     who = officer("N1", pattern="response")
     policy = Policy()
@@ -228,7 +240,7 @@ def test_rest_day_spacing_ignores_long_base_roster_runs() -> None:
     assert v.validate(prob, Plan(assignments=[assign(prob, ev, who)])) == []
 
 
-def _week_of_long_tours(policy: Policy, end: dt.date) -> tuple[list, v.Violation | None]:
+def _week_of_long_tours(policy: Policy, end: dt.date) -> tuple[list[v.Violation], v.Violation | None]:
     who = officer("N1")
     week = event("WEEK", MON, start_hour=10, end=at(MON + dt.timedelta(days=4), 20))  # 5 tours of 12 h
     prob = problem([who], [week], policy=policy, end=end)
@@ -254,25 +266,38 @@ def test_average_weekly_hours_within_longer_period() -> None:
 
 
 def test_average_weekly_hours_not_flagged_for_unassigned_officers() -> None:
-    # a partial final period of 3 weekdays rosters 24 h, above 48 x 3/7; nobody is assigned
-    policy = Policy(working_time=WorkingTime(reference_weeks=1))
-    prob = problem([officer("N1")], [], policy=policy, end=MON + dt.timedelta(days=9))
+    # every week rosters 40 h, above a 38 h limit; nobody is assigned, so the roster stands
+    policy = Policy(working_time=WorkingTime(reference_weeks=1, max_average_weekly_hours=38.0))
+    prob = problem([officer("N1")], [], policy=policy)
     assert v.validate(prob, Plan()) == []
 
 
 def test_average_weekly_hours_judges_only_periods_the_plan_lengthened() -> None:
+    # a base roster over the limit (40 h a week against 38 h) is assumed lawful...
+    policy = Policy(working_time=WorkingTime(reference_weeks=1, max_average_weekly_hours=38.0))
+    who = officer("N1")
+    short = event("SHORT", MON, hours=4)  # a 6 h tour on an 8 h rostered day
+    prob = problem([who], [short], policy=policy)
+    assert v.validate(prob, Plan(assignments=[assign(prob, short, who)])) == []
+    # ... but a plan that adds hours to such a period is flagged
+    longer = event("LONGER", MON, hours=7)  # a 9 h tour
+    prob = problem([who], [longer], policy=policy)
+    assert rules(v.validate(prob, Plan(assignments=[assign(prob, longer, who)]))) == {v.AVERAGE_WEEKLY_HOURS}
+
+
+def test_reference_period_is_anchored_at_the_roster_epoch_and_judged_whole() -> None:
     policy = Policy(working_time=WorkingTime(reference_weeks=1))
     who = officer("N1")
-    # the final period is Monday-Wednesday: 24 rostered hours, above 48 x 3/7, but untouched
-    end = MON + dt.timedelta(days=9)
-    sat = event("SAT", SAT, hours=6)  # an 8 h tour: week 1 is 40 + 8 = 48 h, at the limit
-    prob = problem([who], [sat], policy=policy, end=end)
-    assert v.validate(prob, Plan(assignments=[assign(prob, sat, who)])) == []
-    longer = event("SAT", SAT, hours=7)  # a 9 h tour: 49 h
-    prob = problem([who], [longer], policy=policy, end=end)
-    found = v.validate(prob, Plan(assignments=[assign(prob, longer, who)]))
+    long_day = event("LONG", MON, start_hour=10, hours=10)  # a 12 h tour on an 8 h rostered day
+    # a one-day plan: the week counts 40 + 4 = 44 h, within 48 (not 12 h against 48/7 pro rata)
+    prob = problem([who], [long_day], policy=policy, end=MON)
+    assert v.validate(prob, Plan(assignments=[assign(prob, long_day, who)])) == []
+    # a plan from Thursday: Monday to Wednesday count at their rostered hours, 40 + 12 = 52 h
+    sat = event("SAT", SAT, start_hour=10, hours=10)
+    prob = problem([who], [sat], policy=policy, start=THU, end=SUN)
+    found = v.validate(prob, Plan(assignments=[assign(prob, sat, who)]))
     assert rules(found) == {v.AVERAGE_WEEKLY_HOURS}
-    assert found[0].day == MON
+    assert found[0].day == MON and "52 h" in found[0].message
 
 
 def test_average_weekly_hours_counts_leave_as_not_worked() -> None:
