@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from api.db.engine import make_sync_engine, utcnow
@@ -638,7 +638,11 @@ class Worker:
                 ),
             )
             with self.engine.begin() as conn:
-                store_result(conn, claim.id, snap, plan_bytes, evaluation_bytes, seconds, self.id)
+                stored = store_result(conn, claim.id, snap, plan_bytes, evaluation_bytes, seconds, self.id)
+            if stored and self.engine.dialect.name == "postgresql":
+                with self.engine.connect() as conn:  # statistics for the new rows' lookups
+                    conn.execute(text("ANALYZE plan_assignments"))
+                    conn.commit()
             return SUCCEEDED
         if kind == "cancelled":
             self.finish(claim, CANCELLED, "cancelled on request")

@@ -30,7 +30,7 @@ def make_async_engine(db: DatabaseSettings) -> AsyncEngine:
     db.ensure_directory()
     kwargs: dict[str, Any] = {"echo": db.echo}
     if db.dialect == "postgresql":
-        kwargs.update(pool_size=db.pool_size, max_overflow=db.pool_size, pool_pre_ping=True)
+        kwargs.update(pool_size=db.pool_size, max_overflow=db.pool_size, pool_recycle=1800)
     engine = create_async_engine(db.async_url, **kwargs)
     if db.dialect == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -23,10 +23,11 @@ class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class PageInfo(Schema):
-    total: int
+    total: int  # rows matching the filters
     limit: int
     offset: int
     next_offset: int | None
+    next_after: str | None = None  # keyset cursor for the next page, where the list supports `after`
 
 
 async def provide_connection(state: State) -> AsyncGenerator[AsyncConnection, None]:

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.repositories import bump_dataset, policy_version, upsert_rows
 from api.features.common import Schema
 from api.imports import ImportContext
 from planner.reference import london
+
+ANALYZE_AFTER_ROWS = 1000
 
 
 class ImportReport(Schema):
@@ -50,6 +53,10 @@ async def run_import(
             from api.db.repositories import dataset_versions
 
             version = (await dataset_versions(conn))[dataset]
+    if conn.dialect.name == "postgresql" and counts.inserted + counts.updated >= ANALYZE_AFTER_ROWS:
+        # fresh planner statistics after a bulk load, or PostgreSQL sorts instead of using the indexes
+        await conn.execute(text(f"ANALYZE {table.name}"))
+        await conn.commit()
     return ImportReport(
         received=len(rows),
         inserted=counts.inserted,

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
@@ -160,9 +160,19 @@ class OfficerController(Controller):
         ] = None,
         limit: Annotated[int | None, LimitParam] = None,
         offset: Annotated[int | None, OffsetParam] = None,
+        after: Annotated[
+            str | None,
+            QueryParameter(
+                name="after",
+                description="Keyset cursor: officers after this service number (use page.next_after; "
+                "cheaper than a deep offset).",
+            ),
+        ] = None,
     ) -> OfficerPage:
-        """Officers ordered by service number, filtered and paginated."""
+        """Officers ordered by service number, filtered and paginated (by offset or by `after` cursor)."""
         limit, offset = page_bounds(settings, limit, offset)
+        if after is not None and offset:
+            raise ProblemError(400, "Use either offset or after, not both.")
         query = select(*OFFICER_COLUMNS).order_by(OfficerRow.service_number)
         if unit:
             query = query.where(OfficerRow.unit == unit)
@@ -172,8 +182,26 @@ class OfficerController(Controller):
             query = query.where(OfficerRow.duty_role == duty_role)
         if skill:
             query = query.where(OfficerRow.skills.contains(f'"{skill}"'))
-        rows, total = await page(conn, query, limit, offset)
-        return OfficerPage(items=[officer_row_out(r) for r in rows], page=page_info(total, limit, offset))
+        if after is None:
+            rows, total = await page(conn, query, limit, offset)
+            info = page_info(total, limit, offset)
+            if info.next_offset is not None and rows:
+                info.next_after = rows[-1].service_number
+            return OfficerPage(items=[officer_row_out(r) for r in rows], page=info)
+        total = (
+            await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
+        ).scalar_one()
+        rows = list(await conn.execute(query.where(OfficerRow.service_number > after).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        info = PageInfo(
+            total=total,
+            limit=limit,
+            offset=0,
+            next_offset=None,
+            next_after=rows[-1].service_number if more and rows else None,
+        )
+        return OfficerPage(items=[officer_row_out(r) for r in rows], page=info)
 
     @get(
         "/{service_number:str}",
