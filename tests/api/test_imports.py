@@ -179,6 +179,7 @@ def test_event_filters_and_pagination(service: Service) -> None:
         "limit": 4,
         "offset": 4,
         "next_offset": None,
+        "next_after": None,
     }
     first = c.get("/events", params={"limit": 4}, headers=h).json()["page"]
     assert first["next_offset"] == 4
@@ -255,3 +256,22 @@ def test_cached_reads_follow_writes(service: Service) -> None:
 
     time.sleep(service.settings.server.version_ttl_seconds + 0.05)
     assert c.get("/events/EV-0-A", headers=h).json()["name"] == "Rally nought"
+
+
+def test_officer_pages_by_offset_and_by_cursor_agree(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    c.post("/officers/import/csv", content=data.officers_csv(), headers=h)
+    by_offset, offset = [], 0
+    while offset is not None:
+        page = c.get("/officers", params={"limit": 25, "offset": offset}, headers=h).json()
+        by_offset += [o["service_number"] for o in page["items"]]
+        offset = page["page"]["next_offset"]
+    by_cursor, params = [], {"limit": 25}
+    while True:
+        page = c.get("/officers", params=params, headers=h).json()
+        by_cursor += [o["service_number"] for o in page["items"]]
+        if page["page"]["next_after"] is None:
+            break
+        params = {"limit": 25, "after": page["page"]["next_after"]}
+    assert by_offset == by_cursor == sorted(r["service_number"] for r in data.officers_rows())
+    assert c.get("/officers", params={"after": "T", "offset": 5}, headers=h).status_code == 400
