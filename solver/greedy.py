@@ -114,7 +114,6 @@ class GreedyPlanner:
         self._fit_rows: dict[tuple[str, SlotKey], IntArray] = {}
         self._class_fit: dict[SlotKey, npt.NDArray[np.bool_]] = {}
 
-        self._init_periods()
         self._source_order: dict[str, list[str]] = {}
         self._sources_for: dict[tuple[str, str], list[str]] = {}
         self._failed: set[tuple[str, str, int, int, int]] = set()  # source, role, pass, start, end
@@ -123,38 +122,6 @@ class GreedyPlanner:
         self.allocations: list[Allocation] = []
         self.assignments: list[Assignment] = []
         self.shortfalls: list[Shortfall] = []
-
-    def _init_periods(self) -> None:
-        """Weekly-hours reference periods counted from the plan's first day (the last one partial).
-
-        The shared roster judges the 48-hour average over fixed periods counted from the roster
-        epoch; the validator over periods counted from problem.start, pro rata for a short last
-        period. A hand planner keeps both, so an officer is only taken if neither reading breaks.
-        As in the validator, a period the plan adds no hours to is not judged."""
-        roster, problem = self.roster, self.problem
-        wt = self.policy.working_time
-        first = roster.day_index(problem.start)
-        horizon = (problem.end - problem.start).days + 1
-        relative = np.arange(horizon) // (wt.reference_weeks * 7)
-        self.period_of_day = np.full(roster.n_days, -1, dtype=np.int64)
-        self.period_of_day[first : first + horizon] = relative
-        lengths = np.bincount(relative)
-        self.period_cap = wt.max_average_weekly_hours * lengths / 7.0
-        starts = np.flatnonzero(np.r_[True, relative[1:] != relative[:-1]])
-        hours = roster.rostered_hours[:, first : first + horizon].astype(np.float64)
-        self.period_hours = np.add.reduceat(hours, starts, axis=1) if horizon else hours
-        self.period_base = self.period_hours.copy()
-
-    def within_period_hours(self, rows: IntArray, day: int, start: int, end: int) -> IntArray:
-        """`rows` whose hours over the plan's reference period stay lawful with this tour."""
-        period = self.period_of_day[day]
-        if period < 0 or len(rows) == 0:
-            return rows
-        extra = (end - start) / 60.0 - self.roster.rostered_hours[rows, day]
-        after = self.period_hours[rows, period] + extra
-        ok = (after <= self.period_cap[period] + 1e-9) | (after <= self.period_base[rows, period] + 1e-9)
-        out: IntArray = rows[ok]
-        return out
 
     # ------------------------------------------------------------------ indexes
 
@@ -306,7 +273,6 @@ class GreedyPlanner:
             rows = self.fit_rows(source, slot)
             if taken:
                 rows = rows[~np.isin(rows, np.concatenate(taken))]
-            rows = self.within_period_hours(rows, day, start, end)
             here = status[rows, day]
             got = self.draw(rows[here == ON], need, day, start, end, headroom)
             if rest_round and len(got) < need:
@@ -326,9 +292,6 @@ class GreedyPlanner:
         rows = np.concatenate([r for unit in units for r in unit])
         on = rows[self.roster.status[rows, day] == ON]
         np.subtract.at(self.headroom[:, day], self.group_of[on], 1)
-        period = self.period_of_day[day]
-        if period >= 0:
-            self.period_hours[rows, period] += (end - start) / 60.0 - self.roster.rostered_hours[rows, day]
         self.roster.assign(rows, day, start, end)
 
     # ------------------------------------------------------------------ one role on one tour

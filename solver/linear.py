@@ -59,9 +59,8 @@ class LinearModel:
         self.row_family.append(family)
         return len(self.row_lower) - 1
 
-    def _helper(self, relax: bool) -> mbh.ModelBuilderHelper:
-        helper = mbh.ModelBuilderHelper()
-        matrix = sp.csr_matrix(
+    def matrix(self) -> sp.csr_matrix:
+        return sp.csr_matrix(
             (
                 np.asarray(self.coefficients, dtype=np.float64),
                 np.asarray(self.columns, dtype=np.int64),
@@ -69,6 +68,10 @@ class LinearModel:
             ),
             shape=(self.num_rows, self.num_vars),
         )
+
+    def _helper(self, relax: bool) -> mbh.ModelBuilderHelper:
+        helper = mbh.ModelBuilderHelper()
+        matrix = self.matrix()
         helper.fill_model_from_sparse_data(
             np.asarray(self.lower, dtype=np.float64),
             np.asarray(self.upper, dtype=np.float64),

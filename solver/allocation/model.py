@@ -51,6 +51,7 @@ class DayResult(Struct):
     objective: float
     bound: float
     lp_integral: bool
+    method: str  # "lp" (integral LP optimum), "mip" (fix-and-solve) or "rounding"
     seconds: float
     variables: int
     rows: int
@@ -131,7 +132,7 @@ def build(day: DayInput) -> AllocationVariables:
     return v
 
 
-def solve_day(day: DayInput, *, mip_time_limit: float = 5.0) -> DayResult:
+def solve_day(day: DayInput, *, mip_time_limit: float = 1.0) -> DayResult:
     started = time.perf_counter()
     v = build(day)
     lp = v.model.solve(relax=True, solver="glop")
@@ -141,16 +142,14 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 5.0) -> DayResult:
     fractional = np.abs(lp.values - np.round(lp.values))[integral_vars]
     lp_integral = bool(fractional.size == 0 or fractional.max() <= INTEGRALITY_TOLERANCE)
     best: Solution = lp
+    method = "lp"
     if not lp_integral:
-        # HiGHS finds its own start quickly; passing a hint through model_builder crashes it.
-        mip = v.model.solve(relax=False, solver="highs", time_limit=mip_time_limit)
-        if mip.values is None:
-            raise RuntimeError(f"stage-1 MIP for {day.day} found no solution: {mip.status}")
-        best = mip
+        best, method = _integer_solution(day, v, lp, mip_time_limit)
     assert best.values is not None and best.objective is not None
     return DayResult(
         day=day.day,
-        status="OPTIMAL" if lp_integral else best.status,
+        status="OPTIMAL" if lp_integral or best.status == "OPTIMAL" else "FEASIBLE",
+        method=method,
         objective=best.objective,
         bound=lp.objective,
         lp_integral=lp_integral,
@@ -161,6 +160,68 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 5.0) -> DayResult:
         shortfalls=_shortfalls(day, v, best.values),
         family_duals=_family_duals(v, lp),
     )
+
+
+def _integer_solution(
+    day: DayInput, v: AllocationVariables, lp: Solution, time_limit: float
+) -> tuple[Solution, str]:
+    """An integer plan near the LP optimum.
+
+    Units the LP already planned in whole numbers (the unit and all its posts) are fixed, and a MIP
+    decides only the fractional remainder (small, so fast); fixing whole units keeps it feasible. If that MIP finds nothing in time, the LP solution is
+    rounded down unit by unit, which keeps every capacity, floor and window row satisfied."""
+    assert lp.values is not None
+    model = v.model
+    lower, upper = list(model.lower), list(model.upper)
+    values = lp.values
+    whole = np.abs(values - np.round(values)) <= INTEGRALITY_TOLERANCE
+    posts_of: dict[UnitKey, list[int]] = defaultdict(list)
+    for key, var in v.posts.items():
+        posts_of[key.unit].append(var)
+    for unit, var in v.units.items():
+        columns = [var, *posts_of[unit]]
+        if whole[columns].all():  # this unit's LP answer is already a whole plan: keep it
+            for j in columns:
+                model.lower[j] = model.upper[j] = float(round(values[j]))
+    try:
+        mip = model.solve(relax=False, solver="highs", time_limit=time_limit)
+    finally:
+        model.lower, model.upper = lower, upper
+    if mip.values is not None:
+        return mip, "mip"
+    values = _round_down(day, v, lp.values)
+    return Solution(status="FEASIBLE", values=values, objective=float(np.dot(model.cost, values)),
+                    bound=lp.objective, duals=None), "rounding"
+
+
+def _round_down(day: DayInput, v: AllocationVariables, lp_values: np.ndarray) -> np.ndarray:
+    values = np.zeros_like(lp_values)
+    posts: dict[tuple[UnitKey, int], list[int]] = defaultdict(list)
+    for key, var in v.posts.items():
+        posts[(key.unit, key.slot)].append(var)
+    cost = np.asarray(v.model.cost)
+    sent: dict[tuple[int, str], int] = defaultdict(int)
+    for unit, var in v.units.items():
+        slots = day.roles[unit.role].slots
+        floors = {i: np.floor(lp_values[posts[(unit, i)]] + INTEGRALITY_TOLERANCE) for i in range(len(slots))}
+        units = int(np.floor(lp_values[var] + INTEGRALITY_TOLERANCE))
+        units = min([units, *(int(floors[i].sum()) // slot.count for i, slot in enumerate(slots))])
+        values[var] = units
+        sent[(unit.tour, unit.role)] += units
+        for i, slot in enumerate(slots):
+            columns = posts[(unit, i)]
+            need = slot.count * units
+            for j in sorted(range(len(columns)), key=lambda j: cost[columns[j]]):  # cheapest first
+                take = min(need, int(floors[i][j]))
+                values[columns[j]] = take
+                need -= take
+    for (t, role), var in v.shortfall.items():
+        values[var] = dict(day.tours[t].demands)[role] - sent[(t, role)]
+    if v.max_share is not None:
+        activity = v.model.matrix() @ values
+        rows = [r for r, f in enumerate(v.model.row_family) if f == fairness.NAME]
+        values[v.max_share] = max(0.0, float(activity[rows].max())) if rows else 0.0
+    return values
 
 
 def _allocations(day: DayInput, v: AllocationVariables, values: np.ndarray) -> list[UnitAllocation]:

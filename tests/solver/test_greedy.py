@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 import msgspec
 import pytest
 
-from planner.domain import DateRange, Floors, PlanningProblem, Policy
+from planner.domain import DateRange, Floors, PlanningProblem, Policy, WorkingTime
 from planner.plan import Plan
 from planner.reference import london
 from planner.roster import RESTING, Roster
@@ -162,16 +162,15 @@ def test_rest_day_spacing_limits_working_both_weekend_days() -> None:
     assert sum(s.officers_short for s in plan.shortfalls) == 12
 
 
-def test_weekly_hours_judged_over_the_plans_own_reference_period() -> None:
-    # A one-week plan is judged pro rata: 48 h. Officers on 5x2 work 40 h, so a 12-hour Saturday
-    # call-in (52 h) is unlawful however the roster epoch's 17-week blocks would count it; over a
-    # three-week plan (120 + 12 <= 144 h) it is fine.
+def test_weekly_hours_cap_binds_for_greedy_too() -> None:
+    # With a 40 h + 2/17 h average over the 17-week period, officers on 5x2 (40 h a week) have
+    # 2 h to spare: not enough for a 12-hour Saturday call-in. The default 48 h leaves room.
     crew = officers(WESTMINSTER, 6)
     saturday_event = [event("SAT", day=SATURDAY, start_hour=9, hours=10, constable=4)]
-    monday = SATURDAY - dt.timedelta(days=5)
-    plan = planned(problem(crew, saturday_event, start=monday, end=SUNDAY))
+    tight = Policy(working_time=WorkingTime(max_average_weekly_hours=40.0 + 2.0 / 17.0))
+    plan = planned(problem(crew, saturday_event, start=SATURDAY, end=SATURDAY, policy=tight))
     assert plan.assignments == [] and plan.shortfalls[0].officers_short == 4
-    plan = planned(problem(crew, saturday_event, start=monday, end=SUNDAY + dt.timedelta(days=14)))
+    plan = planned(problem(crew, saturday_event, start=SATURDAY, end=SATURDAY))
     assert len(plan.assignments) == 4 and all(a.rest_day_cancelled for a in plan.assignments)
 
 
