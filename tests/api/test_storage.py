@@ -1,0 +1,61 @@
+"""Storage: migrations are idempotent and match the models; the CLI's first admin key works."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stdout
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from api.cli import main as cli_main
+from api.db.engine import make_sync_engine
+from api.db.migrate import migrate
+from api.db.models import ApiKey, Base, DatasetVersion, PolicyVersion
+from api.settings import Settings
+from tests.api.conftest import Service
+
+
+def test_migrations_are_idempotent_and_match_the_models(settings: Settings) -> None:
+    migrate(settings.db)
+    migrate(settings.db)  # a second start changes nothing
+    engine = make_sync_engine(settings.db, pooled=False)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+        versions = dict(conn.execute(select(DatasetVersion.name, DatasetVersion.version)).all())
+        policies = conn.execute(select(PolicyVersion.version)).scalars().all()
+    engine.dispose()
+    assert diff == [], f"models and migrations differ: {diff}"
+    assert versions == {"calendar": 0, "officers": 0, "policy": 0}
+    assert policies == [1]
+
+
+def test_create_admin_key_prints_a_working_key_once(service: Service, monkeypatch: Any) -> None:
+    monkeypatch.setenv("DATABASE_URL", service.settings.db.url)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert cli_main(["create-admin-key", "--label", "bootstrap"]) == 0
+    key = out.getvalue().strip()
+    assert key.startswith("mep_") and "\n" not in key
+    engine = make_sync_engine(service.settings.db, pooled=False)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(ApiKey.secret_hash, ApiKey.role).where(ApiKey.label == "bootstrap")
+        ).one()
+    engine.dispose()
+    assert stored.role == "admin" and key.split("_", 2)[2] not in stored.secret_hash
+    r = service.client.post("/keys", json={"role": "planner"}, headers={"X-API-Key": key})
+    assert r.status_code == 201
+    assert service.client.get("/events", headers={"X-API-Key": key}).status_code == 403
+
+
+def test_health_and_schema_need_no_key(service: Service) -> None:
+    assert service.client.get("/health").json()["status"] == "ok"
+    spec = service.client.get("/schema/openapi.json").json()
+    operations = [op for methods in spec["paths"].values() for op in methods.values()]
+    assert all(op.get("operationId") and op.get("summary") for op in operations)
+    assert spec["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
+    assert "text/calendar" in spec["paths"]["/events/import/ics"]["post"]["requestBody"]["content"]
