@@ -395,6 +395,20 @@ def store_result(
 
 # --------------------------------------------------------------------------- the worker
 
+# Share of the whole job each solver stage covers, so that a job's percent only goes up.
+STAGE_SPANS = {
+    "allocation": (0.0, 60.0),
+    "rostering": (60.0, 90.0),
+    "feedback": (90.0, 97.0),
+    "done": (97.0, 98.0),
+    "storing": (98.0, 99.0),
+}
+
+
+def overall_percent(progress: Progress) -> float:
+    lo, hi = STAGE_SPANS.get(progress.stage, (0.0, 100.0))
+    return round(lo + (hi - lo) * min(100.0, max(0.0, progress.percent)) / 100.0, 2)
+
 
 @dataclass
 class Claim:
@@ -537,7 +551,7 @@ class Worker:
         if progress is not None:
             values.update(
                 stage=progress.stage,
-                percent=round(progress.percent, 2),
+                percent=overall_percent(progress),
                 message=progress.message[:500],
                 objective=progress.objective,
                 bound=progress.bound,
