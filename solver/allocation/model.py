@@ -15,10 +15,16 @@ import numpy as np
 from planner.domain import Slot, Struct
 from solver.allocation.families import demand_cover, duty_floors, fairness, officer_supply, unit_composition
 from solver.allocation.inputs import ClassSupply, DayInput
+from solver.allocation.rounding import round_and_repair
 from solver.allocation.variables import ON_DUTY, REST_DAY, AllocationVariables, PostKey, UnitKey
 from solver.linear import Solution
 
 INTEGRALITY_TOLERANCE = 1e-6
+# Below this relative gap to the LP bound, the repaired rounding is kept without a MIP.
+MIP_WORTHWHILE_GAP = 0.002
+# Above this absolute gap (paid-hour equivalents) the full MIP is worth its seconds.
+FULL_MIP_ABSOLUTE_GAP = 2000.0
+FULL_MIP_SECONDS = 10.0
 
 
 class PostCount(Struct):
@@ -51,7 +57,7 @@ class DayResult(Struct):
     objective: float
     bound: float
     lp_integral: bool
-    method: str  # "lp" (integral LP optimum), "mip" (fix-and-solve) or "rounding"
+    method: str  # "lp" (integral LP optimum), "rounding" (rounded and repaired) or "mip"
     seconds: float
     variables: int
     rows: int
@@ -151,7 +157,7 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 1.0) -> DayResult:
         status="OPTIMAL" if lp_integral or best.status == "OPTIMAL" else "FEASIBLE",
         method=method,
         objective=best.objective,
-        bound=lp.objective,
+        bound=best.bound if best.bound is not None else lp.objective,
         lp_integral=lp_integral,
         seconds=time.perf_counter() - started,
         variables=v.model.num_vars,
@@ -165,63 +171,60 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 1.0) -> DayResult:
 def _integer_solution(
     day: DayInput, v: AllocationVariables, lp: Solution, time_limit: float
 ) -> tuple[Solution, str]:
-    """An integer plan near the LP optimum.
+    """An integer plan near the LP optimum, and the best bound known for the day.
 
-    Units the LP already planned in whole numbers (the unit and all its posts) are fixed, and a MIP
-    decides only the fractional remainder (small, so fast); fixing whole units keeps it feasible. If that MIP finds nothing in time, the LP solution is
-    rounded down unit by unit, which keeps every capacity, floor and window row satisfied."""
-    assert lp.values is not None
+    1. Round the LP down and repair it unit by unit (rounding.py): fast, always feasible.
+    2. Fix the units the LP already planned whole (the unit and all its posts) and let a MIP
+       decide only the fractional remainder: small, fast, and feasible because fixing whole
+       units leaves every row satisfiable.
+    3. Where the day's gap is still large in absolute terms (a Carnival day), solve the full MIP
+       for a better plan and a proven bound stronger than the LP's."""
+    assert lp.values is not None and lp.objective is not None
+    model = v.model
+    repaired = round_and_repair(day, v, lp.values)
+    best = Solution(status="FEASIBLE", values=repaired, objective=float(np.dot(model.cost, repaired)),
+                    bound=lp.objective, duals=None)
+    method = "rounding"
+    if _gap(_objective(best), lp.objective) <= MIP_WORTHWHILE_GAP or time_limit <= 0:
+        return best, method
+    bound = lp.objective  # the restricted MIP's own bound says nothing about the full model
+    fixed = _solve_fixing_whole_units(v, lp.values, time_limit)
+    if fixed.values is not None and _objective(fixed) < _objective(best) - 1e-6:
+        best, method = fixed, "mip"
+    if _objective(best) - lp.objective > FULL_MIP_ABSOLUTE_GAP:
+        full = model.solve(relax=False, solver="highs", time_limit=FULL_MIP_SECONDS)
+        if full.bound is not None and full.values is not None:
+            bound = max(bound, min(full.bound, _objective(full)))
+        if full.values is not None and _objective(full) < _objective(best) - 1e-6:
+            best, method = full, "mip"
+    status = "OPTIMAL" if _objective(best) - bound <= 1e-6 * max(1.0, abs(bound)) else "FEASIBLE"
+    return Solution(status=status, values=best.values, objective=best.objective, bound=bound, duals=None), method
+
+
+def _objective(solution: Solution) -> float:
+    return float("inf") if solution.objective is None else solution.objective
+
+
+def _solve_fixing_whole_units(v: AllocationVariables, values: np.ndarray, time_limit: float) -> Solution:
     model = v.model
     lower, upper = list(model.lower), list(model.upper)
-    values = lp.values
     whole = np.abs(values - np.round(values)) <= INTEGRALITY_TOLERANCE
     posts_of: dict[UnitKey, list[int]] = defaultdict(list)
     for key, var in v.posts.items():
         posts_of[key.unit].append(var)
     for unit, var in v.units.items():
         columns = [var, *posts_of[unit]]
-        if whole[columns].all():  # this unit's LP answer is already a whole plan: keep it
+        if whole[columns].all():
             for j in columns:
                 model.lower[j] = model.upper[j] = float(round(values[j]))
     try:
-        mip = model.solve(relax=False, solver="highs", time_limit=time_limit)
+        return model.solve(relax=False, solver="highs", time_limit=time_limit)
     finally:
         model.lower, model.upper = lower, upper
-    if mip.values is not None:
-        return mip, "mip"
-    values = _round_down(day, v, lp.values)
-    return Solution(status="FEASIBLE", values=values, objective=float(np.dot(model.cost, values)),
-                    bound=lp.objective, duals=None), "rounding"
 
 
-def _round_down(day: DayInput, v: AllocationVariables, lp_values: np.ndarray) -> np.ndarray:
-    values = np.zeros_like(lp_values)
-    posts: dict[tuple[UnitKey, int], list[int]] = defaultdict(list)
-    for key, var in v.posts.items():
-        posts[(key.unit, key.slot)].append(var)
-    cost = np.asarray(v.model.cost)
-    sent: dict[tuple[int, str], int] = defaultdict(int)
-    for unit, var in v.units.items():
-        slots = day.roles[unit.role].slots
-        floors = {i: np.floor(lp_values[posts[(unit, i)]] + INTEGRALITY_TOLERANCE) for i in range(len(slots))}
-        units = int(np.floor(lp_values[var] + INTEGRALITY_TOLERANCE))
-        units = min([units, *(int(floors[i].sum()) // slot.count for i, slot in enumerate(slots))])
-        values[var] = units
-        sent[(unit.tour, unit.role)] += units
-        for i, slot in enumerate(slots):
-            columns = posts[(unit, i)]
-            need = slot.count * units
-            for j in sorted(range(len(columns)), key=lambda j: cost[columns[j]]):  # cheapest first
-                take = min(need, int(floors[i][j]))
-                values[columns[j]] = take
-                need -= take
-    for (t, role), var in v.shortfall.items():
-        values[var] = dict(day.tours[t].demands)[role] - sent[(t, role)]
-    if v.max_share is not None:
-        activity = v.model.matrix() @ values
-        rows = [r for r, f in enumerate(v.model.row_family) if f == fairness.NAME]
-        values[v.max_share] = max(0.0, float(activity[rows].max())) if rows else 0.0
-    return values
+def _gap(objective: float, bound: float) -> float:
+    return max(0.0, objective - bound) / max(abs(objective), 1.0)
 
 
 def _allocations(day: DayInput, v: AllocationVariables, values: np.ndarray) -> list[UnitAllocation]:

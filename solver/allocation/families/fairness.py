@@ -21,10 +21,11 @@ def add(day: DayInput, v: AllocationVariables) -> None:
             by_borough[source].append(var)
     if not by_borough:
         return
-    # The cost is per percentage point of the share.
-    v.max_share = v.model.add_var(0.0, float("inf"), 100.0 * day.fairness_per_point, integer=False)
+    # The share is in per mille, so every row has whole-number coefficients:
+    # 1000 * sent(borough) <= on_duty(borough) * max_share. The cost is per percentage point.
+    v.max_share = v.model.add_var(0.0, float("inf"), day.fairness_per_point / 10.0, integer=False)
     for borough, columns in by_borough.items():
-        coefficient = 1.0 / day.borough_on_duty[borough]
+        on_duty = float(day.borough_on_duty[borough])
         v.model.add_row(
-            NAME, [*columns, v.max_share], [coefficient] * len(columns) + [-1.0], -float("inf"), 0.0
+            NAME, [*columns, v.max_share], [1000.0] * len(columns) + [-on_duty], -float("inf"), 0.0
         )
