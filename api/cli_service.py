@@ -60,7 +60,9 @@ def _serve(args: argparse.Namespace) -> int:
         load_demo(settings)
     worker: subprocess.Popen[bytes] | None = None
     if settings.worker.mode == "embedded" and not args.no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy())
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy(), preexec_fn=_stop_with_parent
+        )
         logging.getLogger("api").info("started plan worker (pid %d)", worker.pid)
     try:
         uvicorn.run(
@@ -80,6 +82,17 @@ def _serve(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _stop_with_parent() -> None:
+    """In the worker child (Linux): SIGTERM when `planner serve` exits, however it exits (uvicorn
+    re-raises the signal it stopped on, so a `finally` in serve does not always run)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import msgspec
-from alembic import command
+
+logging.getLogger("alembic").setLevel(logging.WARNING)  # before alembic logs its plugin setup on import
+
+from alembic import command  # noqa: E402
 from alembic.config import Config
 from sqlalchemy import Connection, insert, select, text
 
