@@ -18,13 +18,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo.set_defaults(handler=_demo)
 
     plan = sub.add_parser("plan", help="plan a calendar down to named officers; writes plan JSON")
-    plan.add_argument("--data", type=Path, default=None,
-                      help="folder with events.json, officers.json and policy.json (as `planner demo` writes)")
+    plan.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder with events.json, officers.json and policy.json (as `planner demo` writes)",
+    )
     plan.add_argument("--events", type=Path, default=None)
     plan.add_argument("--officers", type=Path, default=None)
-    plan.add_argument("--policy", type=Path, default=None, help="policy JSON (defaults from DOMAIN.md if omitted)")
-    plan.add_argument("--start", type=dt.date.fromisoformat, default=None, help="first day (default: first event)")
-    plan.add_argument("--end", type=dt.date.fromisoformat, default=None, help="last day (default: last event)")
+    plan.add_argument(
+        "--policy", type=Path, default=None, help="policy JSON (defaults from DOMAIN.md if omitted)"
+    )
+    plan.add_argument(
+        "--start", type=dt.date.fromisoformat, default=None, help="first day (default: first event)"
+    )
+    plan.add_argument(
+        "--end", type=dt.date.fromisoformat, default=None, help="last day (default: last event)"
+    )
     plan.add_argument("--out", type=Path, default=Path("plan.json"))
     plan.add_argument("--workers", type=int, default=None)
     plan.add_argument("--no-progress", action="store_true")
@@ -47,7 +57,9 @@ def _demo(args: argparse.Namespace) -> int:
     (args.out / "events.json").write_bytes(msgspec.json.encode(problem.events))
     (args.out / "officers.json").write_bytes(msgspec.json.encode(problem.officers))
     (args.out / "policy.json").write_bytes(msgspec.json.format(msgspec.json.encode(problem.policy)))
-    print(f"wrote {len(problem.events)} events, {len(problem.officers)} officers and the policy to {args.out}/")
+    print(
+        f"wrote {len(problem.events)} events, {len(problem.officers)} officers and the policy to {args.out}/"
+    )
     return 0
 
 
@@ -66,7 +78,8 @@ def load_problem(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     officers = msgspec.json.decode(officers_path.read_bytes(), type=tuple[Officer, ...])
     policy = (
         msgspec.json.decode(policy_path.read_bytes(), type=Policy)
-        if policy_path and policy_path.exists() else Policy()
+        if policy_path and policy_path.exists()
+        else Policy()
     )
     if not events:
         raise SystemExit("planner plan: the calendar has no events")
@@ -100,8 +113,10 @@ def _plan(args: argparse.Namespace) -> int:
     for stage in plan.stages:
         gap = f", gap {stage.gap:.4%}" if stage.gap is not None else ""
         print(f"  {stage.name}: {stage.status} in {stage.seconds:.1f} s{gap}")
-    print(f"plan written to {args.out} ({len(plan.assignments)} assignments) in {seconds:.1f} s; "
-          f"validator: {len(violations)} violations")
+    print(
+        f"plan written to {args.out} ({len(plan.assignments)} assignments) in {seconds:.1f} s; "
+        f"validator: {len(violations)} violations"
+    )
     return 1 if violations else 0
 
 

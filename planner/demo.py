@@ -22,6 +22,7 @@ from planner.domain import (
     DutyRole,
     Event,
     EventKind,
+    Floors,
     FootballGrade,
     Officer,
     PlanningProblem,
@@ -1243,7 +1244,12 @@ def demo_policy(year: int) -> Policy:
     holidays = england_bank_holidays(year) + tuple(
         d for d in england_bank_holidays(year + 1) if d.month == 1 and d.day <= 3  # New Year's Eve spill
     )
-    return Policy(public_holidays=holidays, roster_published=dt.date(year - 1, 12, 1))
+    # Central commands with their own core work keep most of it: specialist investigations and
+    # protection (SPEC) and roads policing (RTPC) lend officers to events, but not all of them.
+    central_floors = {"SPEC": Floors(central=0.8), "RTPC": Floors(central=0.5)}
+    return Policy(
+        public_holidays=holidays, roster_published=dt.date(year - 1, 12, 1), borough_floors=central_floors
+    )
 
 
 def demo_problem(year: int = 2027, seed: int = 7) -> PlanningProblem:

@@ -5,7 +5,8 @@ who is rostered on, who could lawfully work this tour, and who has been abstract
 implementation serves them all; the validator keeps its own independent checks.
 
 Days are indexed from `margin` days before the plan starts (index 0) to `margin` days after it
-ends, so that rest rules can see the rostered duties just beyond each edge. Times are minutes from midnight of day 0.
+ends, so that rest rules can see the rostered duties just beyond each edge. Times are minutes
+from midnight of day 0.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.domain import Officer, PlanningProblem, Tour
-from planner.rules import LEAVE, REST, effective_skills
+from planner.rules import REST, effective_skills
 
 NONE = np.int32(-1)
 IntArray = npt.NDArray[np.int64]
@@ -105,10 +106,7 @@ class Roster:
         first_inside, last_inside = absolute[self.margin], absolute[-self.margin - 1]
         for w in range(n_windows):
             first = (int(period_index[0]) + w) * period
-            outside_days = [
-                a for a in range(first, first + period)
-                if not (first_inside <= a <= last_inside)
-            ]
+            outside_days = [a for a in range(first, first + period) if not (first_inside <= a <= last_inside)]
             self.window_hours[:, w] = hours[:, inside & (self.window_of_day == w)].sum(axis=1)
             self.window_hours[:, w] += self._pattern_hours(outside_days)
 
@@ -146,11 +144,15 @@ class Roster:
         end = int((tour.end - dt.datetime.combine(self.day0, dt.time())).total_seconds() // 60)
         return start, end
 
-    def eligible(self, rows: IntArray, day: int, start: int, end: int) -> BoolArray:
+    def eligible(
+        self, rows: IntArray, day: int, start: int, end: int, spacing_ok: BoolArray | None = None
+    ) -> BoolArray:
         """Which of `rows` could lawfully work a tour [start, end) on `day` given the plan so far.
 
         Checks leave, one tour a day, rest before and after, rest-day spacing and average weekly
-        hours. The tour replaces whatever the officer was rostered to do that day."""
+        hours. The tour replaces whatever the officer was rostered to do that day. Callers asking
+        about several tours on one day may pass `spacing_ok(rows, day)`, which does not depend
+        on the tour's hours."""
         status = self.status[rows, day]
         ok = (status != ON_LEAVE) & ~self.on_event[rows, day]
         prev_end = self.end[rows, day - 1] if day > 0 else np.full(len(rows), NONE)
@@ -158,14 +160,25 @@ class Roster:
         if day + 1 < self.n_days:
             next_start = self.start[rows, day + 1]
             ok &= (next_start < 0) | (next_start - end >= self.rest_minutes)
-        resting = ok & (status == RESTING)
-        if resting.any():
-            # Only a cancelled rest day can lengthen a run of working days.
-            ok[resting] = self._run_through(rows[resting], day) <= self.max_run
+        if spacing_ok is not None:
+            ok &= spacing_ok
+        else:
+            resting = ok & (status == RESTING)
+            if resting.any():
+                ok[resting] = self._run_through(rows[resting], day) <= self.max_run
         window = self.window_of_day[day]
         extra = (end - start) / 60.0 - self.rostered_hours[rows, day]
         ok &= self.window_hours[rows, window] + extra <= self.window_cap[window] + 1e-6
         return np.asarray(ok, dtype=np.bool_)
+
+    def spacing_ok(self, rows: IntArray, day: int) -> BoolArray:
+        """Rest-day spacing alone: working `day` keeps each of `rows` within the longest run of
+        working days. Only a cancelled rest day can lengthen a run, so on-duty rows pass."""
+        ok = np.ones(len(rows), dtype=np.bool_)
+        resting = self.status[rows, day] == RESTING
+        if resting.any():
+            ok[resting] = self._run_through(rows[resting], day) <= self.max_run
+        return ok
 
     def _run_through(self, rows: IntArray, day: int) -> IntArray:
         """Length of the run of consecutive working days that working `day` would create."""
@@ -210,7 +223,9 @@ class Roster:
         self.abstractions[rows] += 1
 
 
-def class_key(officer: Officer, relevant_skills: frozenset[str], skills: frozenset[str]) -> tuple[str, str, str, tuple[str, ...]]:
+def class_key(
+    officer: Officer, relevant_skills: frozenset[str], skills: frozenset[str]
+) -> tuple[str, str, str, tuple[str, ...]]:
     """The aggregation key of an officer in stage-1 models: interchangeable officers share it."""
     return (officer.unit, officer.duty_role, officer.rank, tuple(sorted(skills & relevant_skills)))
 

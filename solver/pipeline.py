@@ -121,8 +121,10 @@ def _executor(problem_bytes: bytes, workers: int, days: int) -> Executor:
     if workers <= 1 or days < 14:
         return InProcessExecutor(problem_bytes)
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context("spawn"),
-        initializer=_init_worker, initargs=(problem_bytes,),
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(problem_bytes,),
     )
 
 
@@ -158,9 +160,7 @@ def solve(
         tour_times = {(e.external_id, t.index): t for ts in demand.values() for e, t, _ in ts}
         requests = _requests_by_source(day_results, tour_times)
         roster_results = _run_rostering(pool, requests, report, should_stop)
-    stages.append(
-        StageStats(name="rostering", status="DONE", seconds=time.perf_counter() - roster_started)
-    )
+    stages.append(StageStats(name="rostering", status="DONE", seconds=time.perf_counter() - roster_started))
 
     assignments = [a for r in roster_results for a in r.assignments]
     unfilled = [u for r in roster_results for u in r.unfilled]
@@ -170,13 +170,24 @@ def solve(
     )
     stages.append(
         StageStats(
-            name="feedback", status="DONE", seconds=time.perf_counter() - feedback_started,
+            name="feedback",
+            status="DONE",
+            seconds=time.perf_counter() - feedback_started,
             details={"rounds": float(rounds), "unfilled_units": float(sum(u.units for u in unfilled))},
         )
     )
     plan = _assemble(problem, demand, day_results, extra_allocations, assignments, unfilled, stages)
-    report(Progress(stage="done", done=1, total=1, message="plan ready",
-                    objective=stages[0].objective, bound=stages[0].bound, gap=stages[0].gap))
+    report(
+        Progress(
+            stage="done",
+            done=1,
+            total=1,
+            message="plan ready",
+            objective=stages[0].objective,
+            bound=stages[0].bound,
+            gap=stages[0].gap,
+        )
+    )
     return plan
 
 
@@ -195,9 +206,17 @@ def _run_allocation(
             results.append(result)
             objective += result.objective
             bound += result.bound
-        report(Progress(stage="allocation", done=len(results), total=len(days),
-                        message=f"allocated {len(results)} of {len(days)} days",
-                        objective=objective, bound=bound, gap=_gap(objective, bound)))
+        report(
+            Progress(
+                stage="allocation",
+                done=len(results),
+                total=len(days),
+                message=f"allocated {len(results)} of {len(days)} days",
+                objective=objective,
+                bound=bound,
+                gap=_gap(objective, bound),
+            )
+        )
     return results
 
 
@@ -238,8 +257,15 @@ def _requests_by_source(
 def _request(day: dt.date, alloc: UnitAllocation, tour_times: dict[tuple[str, int], Tour]) -> UnitRequest:
     tour = tour_times[(alloc.event_id, alloc.tour_index)]
     return UnitRequest(
-        day=day, event_id=alloc.event_id, tour_index=alloc.tour_index, role=alloc.role,
-        source=alloc.source, units=alloc.units, posts=alloc.posts, start=tour.start, end=tour.end,
+        day=day,
+        event_id=alloc.event_id,
+        tour_index=alloc.tour_index,
+        role=alloc.role,
+        source=alloc.source,
+        units=alloc.units,
+        posts=alloc.posts,
+        start=tour.start,
+        end=tour.end,
     )
 
 
@@ -259,8 +285,14 @@ def _run_rostering(
                 f.cancel()
             raise SolveCancelled
         results.append(future.result())
-        report(Progress(stage="rostering", done=done, total=len(futures),
-                        message=f"rostered {done} of {len(futures)} sources"))
+        report(
+            Progress(
+                stage="rostering",
+                done=done,
+                total=len(futures),
+                message=f"rostered {done} of {len(futures)} sources",
+            )
+        )
     return results
 
 
@@ -304,11 +336,19 @@ def _feedback(
                 extra.append((day, alloc))
             for source, reqs in by_source.items():
                 rows = np.flatnonzero([o.unit == source for o in problem.officers])
-                filled = roster_requests(problem, roster, rows, class_of[rows], reqs, unit_number_start=10_000 * rounds)
+                filled = roster_requests(
+                    problem, roster, rows, class_of[rows], reqs, unit_number_start=10_000 * rounds
+                )
                 assignments.extend(filled.assignments)
                 still.extend(filled.unfilled)
-            report(Progress(stage="feedback", done=n, total=len(missing),
-                            message=f"round {rounds}: re-planned {n} of {len(missing)} days"))
+            report(
+                Progress(
+                    stage="feedback",
+                    done=n,
+                    total=len(missing),
+                    message=f"round {rounds}: re-planned {n} of {len(missing)} days",
+                )
+            )
         unfilled = still
     return extra, assignments, unfilled, rounds
 
@@ -320,8 +360,10 @@ def _apply(roster: Roster, assignments: list[Assignment]) -> None:
     base = dt.datetime.combine(roster.day0, dt.time())
     for (d, start, end), rows in by_tour.items():
         roster.assign(
-            np.asarray(rows, dtype=np.int64), d,
-            int((start - base).total_seconds() // 60), int((end - base).total_seconds() // 60),
+            np.asarray(rows, dtype=np.int64),
+            d,
+            int((start - base).total_seconds() // 60),
+            int((end - base).total_seconds() // 60),
         )
 
 
@@ -343,8 +385,15 @@ def _assemble(
         units_deployed[key].add(a.unit_id)
         rest_officers[key] += a.rest_day_cancelled
     allocations = [
-        Allocation(event_id=eid, tour_index=ti, day=day_of[(eid, ti)], role=role, source=source,
-                   count=len(ids), rest_day_officers=rest_officers[(eid, ti, role, source)])
+        Allocation(
+            event_id=eid,
+            tour_index=ti,
+            day=day_of[(eid, ti)],
+            role=role,
+            source=source,
+            count=len(ids),
+            rest_day_officers=rest_officers[(eid, ti, role, source)],
+        )
         for (eid, ti, role, source), ids in sorted(units_deployed.items())
     ]
     filled: dict[tuple[str, int, str], int] = defaultdict(int)
@@ -361,13 +410,22 @@ def _assemble(
                     continue
                 reasons = list(binding.get(day, ()))
                 if (event.external_id, tour.index, role) in rostering_short:
-                    reasons.append("Named rostering: not enough officers could lawfully work this tour "
-                                   "(rest between tours, rest-day spacing or weekly hours)")
-                shortfalls.append(Shortfall(
-                    event_id=event.external_id, tour_index=tour.index, day=day, role=role,
-                    required=required, filled=got, officers_short=(required - got) * roles[role].size,
-                    reasons=tuple(reasons) or ("Officer supply",),
-                ))
+                    reasons.append(
+                        "Named rostering: not enough officers could lawfully work this tour "
+                        "(rest between tours, rest-day spacing or weekly hours)"
+                    )
+                shortfalls.append(
+                    Shortfall(
+                        event_id=event.external_id,
+                        tour_index=tour.index,
+                        day=day,
+                        role=role,
+                        required=required,
+                        filled=got,
+                        officers_short=(required - got) * roles[role].size,
+                        reasons=tuple(reasons) or ("Officer supply",),
+                    )
+                )
     return Plan(allocations=allocations, assignments=assignments, shortfalls=shortfalls, stages=stages)
 
 

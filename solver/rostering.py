@@ -62,9 +62,7 @@ def roster_requests(
     roles = problem.policy.roles
     assignments: list[Assignment] = []
     unfilled: list[UnfilledUnits] = []
-    members: dict[int, IntArray] = {
-        int(c): rows[class_of_rows == c] for c in np.unique(class_of_rows)
-    }
+    members: dict[int, IntArray] = {int(c): rows[class_of_rows == c] for c in np.unique(class_of_rows)}
     source = requests[0].source if requests else ""
     serial = unit_number_start
     for request in sorted(requests, key=lambda r: (r.day, r.start, r.event_id, r.role)):
@@ -92,8 +90,12 @@ def roster_requests(
         if complete < request.units:
             unfilled.append(
                 UnfilledUnits(
-                    day=request.day, event_id=request.event_id, tour_index=request.tour_index,
-                    role=request.role, source=request.source, units=request.units - complete,
+                    day=request.day,
+                    event_id=request.event_id,
+                    tour_index=request.tour_index,
+                    role=request.role,
+                    source=request.source,
+                    units=request.units - complete,
                 )
             )
         for k in range(complete):

@@ -122,8 +122,9 @@ def build_day_input(
         )
     on_by_window = []
     rest_by_window = []
+    spacing = roster.spacing_ok(rows, d)
     for start, end in windows:
-        ok = roster.eligible(rows, d, start, end)
+        ok = roster.eligible(rows, d, start, end, spacing_ok=spacing)
         on_by_window.append(np.bincount(class_of[rows[ok & on_mask]], minlength=n_classes))
         rest_ok = np.bincount(class_of[rows[ok & (status == RESTING)]], minlength=n_classes)
         rest_by_window.append(rest_ok)

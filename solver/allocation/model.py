@@ -88,14 +88,18 @@ def add_variables(day: DayInput) -> AllocationVariables:
     by_source: dict[str, list[int]] = defaultdict(list)
     for index, supply in enumerate(day.classes):
         by_source[supply.source].append(index)
+    fitting: dict[tuple[str, Slot], list[int]] = {}
     for t, tour in enumerate(day.tours):
         for role, demand in tour.demands:
             spec = day.roles[role]
             weight = day.uncovered_weight[tour.priority] * spec.size
             v.shortfall[(t, role)] = v.model.add_var(0.0, float(demand), weight, integer=False)
             for source in tour.travel:
-                options = _slot_options(day, by_source[source], spec.slots, tour.window)
-                most = min(sum(n for _, _, n in opts) // slot.count for slot, opts in zip(spec.slots, options, strict=True))
+                options = _slot_options(day, source, by_source, fitting, spec.slots, tour.window)
+                most = min(
+                    sum(n for _, _, n in opts) // slot.count
+                    for slot, opts in zip(spec.slots, options, strict=True)
+                )
                 if most <= 0:
                     continue
                 unit = UnitKey(tour=t, role=role, source=source)
@@ -103,22 +107,29 @@ def add_variables(day: DayInput) -> AllocationVariables:
                 for slot_index, opts in enumerate(options):
                     for cls, status, available in opts:
                         cost = _post_cost(day, t, day.classes[cls], status)
-                        v.posts[PostKey(unit=unit, slot=slot_index, cls=cls, status=status)] = v.model.add_var(
-                            0.0, float(available), cost
+                        v.posts[PostKey(unit=unit, slot=slot_index, cls=cls, status=status)] = (
+                            v.model.add_var(0.0, float(available), cost)
                         )
     return v
 
 
 def _slot_options(
-    day: DayInput, classes: list[int], slots: tuple[Slot, ...], window: int
+    day: DayInput,
+    source: str,
+    by_source: dict[str, list[int]],
+    fitting: dict[tuple[str, Slot], list[int]],
+    slots: tuple[Slot, ...],
+    window: int,
 ) -> list[list[tuple[int, str, int]]]:
+    """Per slot: (class, status, officers who could work this window) for the source's fitting classes."""
     out = []
     for slot in slots:
+        classes = fitting.get((source, slot))
+        if classes is None:
+            classes = fitting[(source, slot)] = [c for c in by_source[source] if _fits(day.classes[c], slot)]
         opts = []
         for cls in classes:
             supply = day.classes[cls]
-            if not _fits(supply, slot):
-                continue
             if supply.on_by_window[window] > 0:
                 opts.append((cls, ON_DUTY, supply.on_by_window[window]))
             if supply.rest_by_window[window] > 0:
@@ -182,8 +193,13 @@ def _integer_solution(
     assert lp.values is not None and lp.objective is not None
     model = v.model
     repaired = round_and_repair(day, v, lp.values)
-    best = Solution(status="FEASIBLE", values=repaired, objective=float(np.dot(model.cost, repaired)),
-                    bound=lp.objective, duals=None)
+    best = Solution(
+        status="FEASIBLE",
+        values=repaired,
+        objective=float(np.dot(model.cost, repaired)),
+        bound=lp.objective,
+        duals=None,
+    )
     method = "rounding"
     if _gap(_objective(best), lp.objective) <= MIP_WORTHWHILE_GAP or time_limit <= 0:
         return best, method
@@ -198,7 +214,9 @@ def _integer_solution(
         if full.values is not None and _objective(full) < _objective(best) - 1e-6:
             best, method = full, "mip"
     status = "OPTIMAL" if _objective(best) - bound <= 1e-6 * max(1.0, abs(bound)) else "FEASIBLE"
-    return Solution(status=status, values=best.values, objective=best.objective, bound=bound, duals=None), method
+    return Solution(
+        status=status, values=best.values, objective=best.objective, bound=bound, duals=None
+    ), method
 
 
 def _objective(solution: Solution) -> float:
@@ -261,8 +279,11 @@ def _shortfalls(day: DayInput, v: AllocationVariables, values: np.ndarray) -> li
             required = dict(tour.demands)[role]
             out.append(
                 RoleShortfall(
-                    event_id=tour.event_id, tour_index=tour.tour_index, role=role,
-                    required=required, filled=required - short,
+                    event_id=tour.event_id,
+                    tour_index=tour.tour_index,
+                    role=role,
+                    required=required,
+                    filled=required - short,
                 )
             )
     return out

@@ -130,7 +130,11 @@ def _repair(
     )
     for key in order:
         for unit, var in units_of[key]:
-            while short(key) > 0 and values[var] < upper[var] and _add_unit(day, unit, posts, values, room, upper):
+            while (
+                short(key) > 0
+                and values[var] < upper[var]
+                and _add_unit(day, unit, posts, values, room, upper)
+            ):
                 values[var] += 1
                 sent[key] += 1
             if short(key) <= 0:

@@ -29,8 +29,13 @@ def officers(
     prefix = prefix or f"{unit[-3:]}{role[:3]}{rank}{offset}{''.join(sorted(skills))[:6]}"
     return [
         Officer(
-            service_number=f"{prefix}-{i}", unit=unit, rank=rank, duty_role=role,  # type: ignore[arg-type]
-            skills=tuple(sorted(skills)), shift_pattern=pattern, pattern_offset=offset,
+            service_number=f"{prefix}-{i}",
+            unit=unit,
+            rank=rank,
+            duty_role=role,  # type: ignore[arg-type]
+            skills=tuple(sorted(skills)),
+            shift_pattern=pattern,
+            pattern_offset=offset,
         )
         for i in range(count)
     ]
@@ -49,8 +54,13 @@ def event(
 ) -> Event:
     start = dt.datetime.combine(day, dt.time(start_hour))
     return Event(
-        external_id=eid, name=eid, kind="demonstration", borough=borough, start=start,
-        end=start + dt.timedelta(hours=hours), priority=priority,  # type: ignore[arg-type]
+        external_id=eid,
+        name=eid,
+        kind="demonstration",
+        borough=borough,
+        start=start,
+        end=start + dt.timedelta(hours=hours),
+        priority=priority,  # type: ignore[arg-type]
         demand=tuple(RoleDemand(role=r, count=c) for r, c in roles.items()),
         notified=notified or day - dt.timedelta(days=60),
     )
@@ -65,6 +75,10 @@ def problem(
     end: dt.date | None = None,
 ) -> PlanningProblem:
     return PlanningProblem(
-        organisation=london(), officers=tuple(officer_list), events=tuple(events),
-        policy=policy or Policy(), start=start, end=end or start,
+        organisation=london(),
+        officers=tuple(officer_list),
+        events=tuple(events),
+        policy=policy or Policy(),
+        start=start,
+        end=end or start,
     )

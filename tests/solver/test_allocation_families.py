@@ -8,7 +8,7 @@ import datetime as dt
 from planner.domain import Floors, Policy, Weights
 from planner.validate import validate
 from solver import solve
-from tests.solver.factory import CAMDEN, DAY, KENSINGTON, WESTMINSTER, event, officers, problem
+from tests.solver.factory import CAMDEN, KENSINGTON, WESTMINSTER, event, officers, problem
 
 SATURDAY = dt.date(2027, 3, 6)
 

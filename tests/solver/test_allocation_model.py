@@ -27,7 +27,9 @@ def serial_crew(unit: str) -> list:  # type: ignore[type-arg]
 
 def fractional_case():  # type: ignore[no-untyped-def]
     # Two boroughs could each send the one serial; the LP halves it between them for fairness.
-    p = problem(serial_crew(KENSINGTON) + serial_crew(CAMDEN), [event("E1", borough=WESTMINSTER, serial_l2=1)])
+    p = problem(
+        serial_crew(KENSINGTON) + serial_crew(CAMDEN), [event("E1", borough=WESTMINSTER, serial_l2=1)]
+    )
     return day_input(p)
 
 
@@ -47,7 +49,9 @@ def test_round_and_repair_is_feasible_for_every_row() -> None:
     lp = v.model.solve(relax=True)
     assert lp.values is not None
     values = round_and_repair(day, v, lp.values)
-    assert all(abs(x - round(x)) < 1e-9 for x, integer in zip(values, v.model.integer, strict=True) if integer)
+    assert all(
+        abs(x - round(x)) < 1e-9 for x, integer in zip(values, v.model.integer, strict=True) if integer
+    )
     activity = v.model.matrix() @ values
     for a, lo, hi in zip(activity, v.model.row_lower, v.model.row_upper, strict=True):
         assert lo - 1e-6 <= a <= hi + 1e-6

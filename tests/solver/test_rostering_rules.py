@@ -38,14 +38,21 @@ def test_eleven_hours_rest_before_the_next_rostered_tour() -> None:
     # Instead use two groups on the 5x2 pattern (08:00 day turns) and an event ending at 23:00:
     # 23:00 + 1 h stand-down leaves 8 h before 08:00.
     crew = officers(WESTMINSTER, 12)
-    plan = solved(problem(crew, [event("LATE", start_hour=15, hours=8, constable=4)],
-                          end=DAY + dt.timedelta(days=1)))
+    plan = solved(
+        problem(crew, [event("LATE", start_hour=15, hours=8, constable=4)], end=DAY + dt.timedelta(days=1))
+    )
     assert plan.assignments == []
     assert plan.shortfalls[0].officers_short == 4
     # Friday's late event is fine: Saturday is a rest day.
     friday = DAY + dt.timedelta(days=2)
-    plan = solved(problem(crew, [event("LATE", day=friday, start_hour=15, hours=8, constable=4)],
-                          start=friday, end=friday + dt.timedelta(days=1)))
+    plan = solved(
+        problem(
+            crew,
+            [event("LATE", day=friday, start_hour=15, hours=8, constable=4)],
+            start=friday,
+            end=friday + dt.timedelta(days=1),
+        )
+    )
     assert len(plan.assignments) == 4
 
 
@@ -84,7 +91,10 @@ def test_average_weekly_hours_cap_binds() -> None:
 
 def test_one_tour_a_day_across_events() -> None:
     crew = officers(WESTMINSTER, 12)
-    events = [event("AM", start_hour=8, hours=3, constable=8), event("PM", start_hour=13, hours=3, constable=8)]
+    events = [
+        event("AM", start_hour=8, hours=3, constable=8),
+        event("PM", start_hour=13, hours=3, constable=8),
+    ]
     plan = solved(problem(crew, events))
     seen = [a.service_number for a in plan.assignments]
     assert len(seen) == len(set(seen)) == 12

@@ -18,6 +18,4 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     for unit, unit_var in v.units.items():
         for slot_index, slot in enumerate(day.roles[unit.role].slots):
             columns = posts[(unit, slot_index)]
-            v.model.add_row(
-                NAME, [*columns, unit_var], [1.0] * len(columns) + [-float(slot.count)], 0.0, 0.0
-            )
+            v.model.add_row(NAME, [*columns, unit_var], [1.0] * len(columns) + [-float(slot.count)], 0.0, 0.0)
