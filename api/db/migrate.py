@@ -5,12 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import msgspec
-
-logging.getLogger("alembic").setLevel(logging.WARNING)  # before alembic logs its plugin setup on import
-
-from alembic import command  # noqa: E402
-from alembic.config import Config
 from sqlalchemy import Connection, insert, select, text
 
 from api.db.engine import make_sync_engine, utcnow
@@ -18,12 +15,18 @@ from api.db.models import DatasetVersion, PolicyVersion
 from api.settings import DatabaseSettings
 from planner.domain import Policy
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DATASETS = ("calendar", "officers", "policy")
 _LOCK_ID = 7_305_220_041  # pg advisory lock: one migrator at a time
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # before alembic logs its plugin setup
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -56,7 +59,10 @@ def migrate(db: DatabaseSettings) -> None:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-            command.upgrade(alembic_config(conn), "head")
+            cfg = alembic_config(conn)
+            from alembic import command
+
+            command.upgrade(cfg, "head")
             _seed(conn)
     finally:
         engine.dispose()
