@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import Body, PathParameter, QueryParameter
+from litestar.params import Body, PathParameter, QueryParameter, RawBody
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -156,7 +156,7 @@ class EventController(Controller):
         responses=problem_responses(413, 422),
         operation_class=raw_body_operation("text/csv", f"Header row required:\n\n```\n{CSV_EXAMPLE}```"),
     )
-    async def import_csv(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
+    async def import_csv(self, conn: NamedDependency[AsyncConnection], body: RawBody) -> ImportReport:
         """Upserts by external id; re-importing the same file changes nothing. Any bad row rejects the
         whole file with 422 listing every bad row."""
         return await self._import(conn, body, parse_events_csv)
@@ -170,7 +170,7 @@ class EventController(Controller):
         responses=problem_responses(413, 422),
         operation_class=raw_body_operation("application/json", "A JSON array of planner Event objects."),
     )
-    async def import_json(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
+    async def import_json(self, conn: NamedDependency[AsyncConnection], body: RawBody) -> ImportReport:
         """Upserts by external id; all or nothing, like the CSV import."""
         return await self._import(conn, body, parse_events_json)
 
@@ -183,7 +183,7 @@ class EventController(Controller):
         responses=problem_responses(413, 422),
         operation_class=raw_body_operation("text/calendar", ICS_NOTE),
     )
-    async def import_ics(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
+    async def import_ics(self, conn: NamedDependency[AsyncConnection], body: RawBody) -> ImportReport:
         """Upserts each VEVENT by UID; all or nothing, like the CSV import."""
         return await self._import(conn, body, parse_events_ics)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -111,7 +111,7 @@ class OfficerController(Controller):
             "skills are `;`-separated; leave is `start/end` ranges, `;`-separated.",
         ),
     )
-    async def import_csv(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
+    async def import_csv(self, conn: NamedDependency[AsyncConnection], body: RawBody) -> ImportReport:
         """Upserts by service number. Any bad row rejects the whole file (422 listing every bad row)."""
         return await run_import(
             conn,
@@ -132,7 +132,7 @@ class OfficerController(Controller):
         responses=problem_responses(413, 422),
         operation_class=raw_body_operation("application/json", "A JSON array of planner Officer objects."),
     )
-    async def import_json(self, conn: NamedDependency[AsyncConnection], body: bytes) -> ImportReport:
+    async def import_json(self, conn: NamedDependency[AsyncConnection], body: RawBody) -> ImportReport:
         """Upserts by service number. Any bad item rejects the whole file (422 listing every bad item)."""
         return await run_import(
             conn,
