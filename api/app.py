@@ -27,7 +27,7 @@ from api.features.keys.controllers import KeyController
 from api.features.officers.controllers import OfficerController
 from api.features.plans.controllers import PlanController
 from api.features.policy.controllers import PolicyController
-from api.features.reference.controllers import ReferenceController
+from api.features.reference.controllers import DeployableRoleController, ReferenceController
 from api.openapi import SafeStructSchemaPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.settings import Settings
@@ -37,6 +37,7 @@ log = logging.getLogger("api")
 CONTROLLERS = [
     HealthController,
     ReferenceController,
+    DeployableRoleController,
     KeyController,
     OfficerController,
     EventController,

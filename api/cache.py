@@ -25,6 +25,7 @@ from api.db.models import DatasetVersion
 
 # route pattern -> datasets its responses depend on
 RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^/reference/deployable-roles"), ("policy",)),
     (re.compile(r"^/reference/"), ()),
     (re.compile(r"^/policy(/|$)"), ("policy",)),
     (re.compile(r"^/events(/|$)"), ("calendar",)),

@@ -34,6 +34,7 @@ PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
             "ranks",
             "duty-roles",
             "event-kinds",
+            "deployable-roles",
             "priorities",
         )
     },

@@ -59,3 +59,14 @@ def test_health_and_schema_need_no_key(service: Service) -> None:
     assert all(op.get("operationId") and op.get("summary") for op in operations)
     assert spec["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
     assert "text/calendar" in spec["paths"]["/events/import/ics"]["post"]["requestBody"]["content"]
+
+
+def test_deployable_roles_follow_the_policy(service: Service) -> None:
+    c, h = service.client, service.h("planner")
+    roles = {r["code"]: r for r in c.get("/reference/deployable-roles", headers=h).json()}
+    assert roles["serial_l2"]["size"] == 8 and roles["psu_l2"]["size"] == 25
+    policy = c.get("/policy", headers=h).json()["policy"]
+    policy["roles"]["cordon"] = {"label": "Cordon officer", "slots": [{"ranks": ["PC"], "count": 1}]}
+    assert c.put("/policy", json={"policy": policy}, headers=h).status_code == 201
+    codes = [r["code"] for r in c.get("/reference/deployable-roles", headers=service.h("analyst")).json()]
+    assert "cordon" in codes

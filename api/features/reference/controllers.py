@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
+from api.db.repositories import policy_version
 from api.features.common import Schema, problem_responses
+from api.problems import ProblemError
 from planner.domain import DUTY_ROLES, EVENT_KINDS, PRIORITIES, RANKS, SKILLS
 from planner.reference import london
 
@@ -90,3 +94,45 @@ class ReferenceController(Controller):
     async def priorities(self) -> Codes:
         """Priorities, most important first."""
         return Codes(items=list(PRIORITIES))
+
+
+class SlotOut(Schema):
+    label: str
+    ranks: list[str]
+    skills: list[str]
+    count: int
+
+
+class DeployableRoleOut(Schema):
+    code: str  # what an event's demand names, e.g. "serial_l2"
+    label: str
+    size: int  # officers per unit of this role
+    slots: list[SlotOut]
+
+
+class DeployableRoleController(Controller):
+    """Deployable roles come from the current policy (a serial's make-up is configuration)."""
+
+    path = "/reference/deployable-roles"
+    tags = ["reference"]
+    guards = [READ]
+    responses = problem_responses(401, 403)
+
+    @get("/", operation_id="listDeployableRoles", summary="Roles an event may demand (current policy)")
+    async def deployable_roles(self, conn: NamedDependency[AsyncConnection]) -> list[DeployableRoleOut]:
+        """Serials, PSUs, commanders and single posts, with the ranks and skills of each slot."""
+        found = await policy_version(conn, None)
+        if found is None:
+            raise ProblemError(404, "No policy stored.")
+        return [
+            DeployableRoleOut(
+                code=code,
+                label=role.label,
+                size=role.size,
+                slots=[
+                    SlotOut(label=s.label, ranks=list(s.ranks), skills=list(s.skills), count=s.count)
+                    for s in role.slots
+                ],
+            )
+            for code, role in found[1].roles.items()
+        ]
