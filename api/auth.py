@@ -20,7 +20,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Guard
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db.engine import utcnow
@@ -56,7 +56,7 @@ def split_key(key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def insert_key_statement(role: Role, label: str) -> tuple[str, str, object]:
+def insert_key_statement(role: Role, label: str) -> tuple[str, str, Insert]:
     full, key_id, digest = new_key()
     stmt = insert(ApiKey).values(
         id=key_id, secret_hash=digest, role=role, label=label, created_at=utcnow(), revoked_at=None

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import select
 
@@ -96,29 +97,27 @@ class ResponseCacheMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
+            return
+        state = scope["litestar_app"].state
+        cache: ResponseCache | None = state.get("response_cache")
+        if scope["method"] != "GET":
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if cache is not None:
+                    cache.versions_stale()  # this process wrote: read the versions afresh next time
             return
         path = scope["path"]
         datasets = _datasets(path)
         user = scope.get("user")
-        state = scope["litestar_app"].state if "litestar_app" in scope else scope["app"].state
-        cache: ResponseCache | None = state.get("response_cache")
         if datasets is None or user is None or cache is None:
             await self.app(scope, receive, send)
             return
         versions: tuple[int, ...] = ()
         if datasets:
-            async with state.engine.connect() as conn:
-                found = dict(
-                    (
-                        await conn.execute(
-                            select(DatasetVersion.name, DatasetVersion.version).where(
-                                DatasetVersion.name.in_(datasets)
-                            )
-                        )
-                    ).all()
-                )
+            found = await cache.versions(state.engine)
             versions = tuple(found.get(d, 0) for d in datasets)
         key = (user.role, path, scope.get("query_string", b""), versions)
         hit = cache.get(key)

@@ -114,7 +114,7 @@ def _create_key(args: argparse.Namespace) -> int:
     full, key_id, stmt = insert_key_statement(args.role, args.label)
     engine = make_sync_engine(settings.db, pooled=False)
     with engine.begin() as conn:
-        conn.execute(stmt)  # type: ignore[arg-type]
+        conn.execute(stmt)
     engine.dispose()
     print(full)
     print(f"(key id {key_id}, role {args.role}; store it now: it is not shown again)", file=sys.stderr)

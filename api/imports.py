@@ -255,7 +255,8 @@ def _csv_records(
         row += 1
         line = reader.line_num
         if None in record:
-            yield line, row, ValueError(f"{len(record[None])} value(s) more than the header has")  # type: ignore[index]
+            extra = record[None]  # csv puts surplus fields under the None key
+            yield line, row, ValueError(f"{len(extra)} value(s) more than the header has")
             continue
         try:
             yield line, row, convert({k: (v or "").strip() for k, v in record.items()})

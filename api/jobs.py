@@ -581,7 +581,7 @@ class Worker:
             self.finish(claim, FAILED, "inputs not found", error=str(exc))
             return FAILED
         workers = claim.options.get("workers") or self.cfg.solver_workers
-        ctx = mp.get_context(self.cfg.start_method)
+        ctx: Any = mp.get_context(self.cfg.start_method)
         recv, send = ctx.Pipe(duplex=False)
         cancel = ctx.Event()
         child = ctx.Process(

@@ -26,6 +26,10 @@ if connection is not None:
     _run(connection)
 else:  # `alembic` run by hand with -x url=...
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit(
+            "alembic: pass -x url=DATABASE_URL (or use `planner serve`, which migrates on start)"
+        )
     engine = create_engine(url)
     with engine.begin() as conn:
         _run(conn)

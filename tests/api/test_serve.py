@@ -33,6 +33,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _tail(path: Path) -> str:
+    return "\n" + "\n".join(path.read_text(errors="replace").splitlines()[-30:])
+
+
 @pytest.mark.slow
 def test_serve_runs_api_and_worker_and_stops_both(tmp_path: Path) -> None:
     port = _free_port()
@@ -44,18 +48,24 @@ def test_serve_runs_api_and_worker_and_stops_both(tmp_path: Path) -> None:
         PLANNER_SOLVER_WORKERS="1",
     )
     env.pop("PLANNER_WORKER", None)
-    serve = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env)
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     workers: list[str] = []
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, "service did not start"
+            assert time.monotonic() < deadline, "service did not start: " + _tail(tmp_path / "serve.log")
             time.sleep(0.1)
         assert (tmp_path / "var" / "planner.sqlite3").exists()
         key = subprocess.run(
@@ -70,11 +80,11 @@ def test_serve_runs_api_and_worker_and_stops_both(tmp_path: Path) -> None:
             assert c.post("/officers/import/csv", content=data.officers_csv()).status_code == 200
             assert c.post("/events/import/csv", content=data.events_csv()).status_code == 200
             job = c.post("/plans", json={"start": "2027-03-01", "end": "2027-03-07"}).json()
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while job["status"] not in ("succeeded", "failed", "cancelled") and time.monotonic() < deadline:
                 time.sleep(0.1)
                 job = c.get(f"/plans/{job['id']}").json()
-            assert job["status"] == "succeeded", job
+            assert job["status"] == "succeeded", f"{job} {_tail(tmp_path / 'serve.log')}"
             assert c.get(f"/plans/{job['id']}/summary").json()["summary"]["demand_officers"] == 36
         workers = subprocess.run(
             ["pgrep", "-P", str(serve.pid), "-f", "api.cli worker"], capture_output=True, text=True
@@ -83,6 +93,7 @@ def test_serve_runs_api_and_worker_and_stops_both(tmp_path: Path) -> None:
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(20)
+        log.close()
     assert workers
     deadline = time.monotonic() + 10
     while _alive(int(workers[0])) and time.monotonic() < deadline:

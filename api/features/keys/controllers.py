@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
@@ -45,7 +45,7 @@ class KeyController(Controller):
     @post("/", operation_id="createKey", summary="Create an API key", status_code=201)
     async def create(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         data: Annotated[KeyCreate, Body(title="New key")],
     ) -> KeyCreated:
@@ -53,7 +53,7 @@ class KeyController(Controller):
         if len(data.label) > 200:
             raise ProblemError(400, "label may be at most 200 characters.")
         full, key_id, stmt = insert_key_statement(data.role, data.label)
-        await conn.execute(stmt)  # type: ignore[arg-type]
+        await conn.execute(stmt)
         await conn.commit()
         row = (await conn.execute(select(ApiKey).where(ApiKey.id == key_id))).one()
         _ = principal(request)
@@ -77,7 +77,7 @@ class KeyController(Controller):
     )
     async def revoke(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         state: State,
         conn: NamedDependency[AsyncConnection],
         key_id: Annotated[str, PathParameter(description="The key's public id")],

@@ -96,7 +96,7 @@ class PlanController(Controller):
     )
     async def submit(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         data: Annotated[PlanRequest, Body(title="Plan request")],
     ) -> Response[JobOut]:

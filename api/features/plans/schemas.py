@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+import msgspec
+
 from api.features.common import PageInfo, Schema
 from planner.evaluate import BcuDayKPI, EventKPI, PlanSummary, UnitDayKPI
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
-class PlanOptions(Schema, frozen=True):
+class PlanOptions(Schema):
     workers: int | None = None  # solver worker processes (default: PLANNER_SOLVER_WORKERS or the solver's)
 
 
@@ -19,7 +21,7 @@ class PlanRequest(Schema):
     start: dt.date
     end: dt.date  # inclusive
     policy_version: int | None = None  # default: the latest version when the job starts
-    options: PlanOptions = PlanOptions()
+    options: PlanOptions = msgspec.field(default_factory=PlanOptions)
 
 
 class Inputs(Schema):

@@ -175,7 +175,7 @@ async def load_plan(conn: AsyncConnection, job_id: str) -> Any:
     return row
 
 
-def assignment_query(plan_id: str) -> Select[Any]:
+def assignment_query(plan_id: str) -> Any:
     a = PlanAssignment
     return (
         select(

@@ -4,7 +4,7 @@ and a plan records the version it used."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency
@@ -52,9 +52,9 @@ def check_policy(policy: Policy) -> list[str]:
         bad = {c for c in pattern.cycle if c != REST and c not in policy.tour_times}
         if not pattern.cycle or bad:
             problems.append(f"shift_patterns.{name} uses unknown tour code(s) {sorted(bad)}")
-    for name, role in policy.roles.items():
-        if not role.slots or any(s.count < 1 for s in role.slots):
-            problems.append(f"roles.{name} needs slots with count >= 1")
+    for code, spec in policy.roles.items():
+        if not spec.slots or any(s.count < 1 for s in spec.slots):
+            problems.append(f"roles.{code} needs slots with count >= 1")
     wt = policy.working_time
     if wt.min_rest_hours < 0 or wt.max_tour_hours <= 0 or wt.max_consecutive_work_days < 1:
         problems.append("working_time values must be positive")
@@ -107,7 +107,7 @@ class PolicyController(Controller):
     )
     async def update(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         data: Annotated[PolicyUpdate, Body(title="New policy")],
     ) -> PolicyOut:
