@@ -170,6 +170,18 @@ def _die_with_parent() -> None:
         pass
 
 
+# Job kinds other than a plan run another callable with the same contract (problem in, Plan out),
+# so they share every job guarantee; a kind is chosen from this list, never by the client's path.
+JOB_SOLVERS = {
+    "frontier": "solver.frontier:solve_frontier",
+    "frontier-named": "solver.frontier:solve_frontier_named",
+}
+
+
+def job_solver(options: dict[str, Any], default: str) -> str:
+    return JOB_SOLVERS.get(str(options.get("kind", "")), default)
+
+
 def load_callable(path: str) -> Callable[..., Any]:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name or "solve")  # type: ignore[no-any-return]
@@ -587,7 +599,13 @@ class Worker:
         child = ctx.Process(
             target=_child_main,
             name=f"solve-{claim.id[:8]}",
-            args=(send, cancel, self.cfg.solver, msgspec.msgpack.encode(snap.problem), workers),
+            args=(
+                send,
+                cancel,
+                job_solver(claim.options, self.cfg.solver),
+                msgspec.msgpack.encode(snap.problem),
+                workers,
+            ),
             daemon=False,
         )
         child.start()
