@@ -49,6 +49,8 @@ class Roster:
         self.abstractions = np.zeros(n, dtype=np.int32)
         self._cycle_cache: dict[str, npt.NDArray[np.float64]] = {}
         self._fill_base_roster()
+        # The published roster, to restore a day when a plan takes its deployments back.
+        self._base = (self.start.copy(), self.end.copy(), self.rostered_hours.copy())
         self._init_hours_windows()
 
     # ------------------------------------------------------------------ construction
@@ -221,6 +223,34 @@ class Roster:
         self.rostered_hours[rows, day] = (end - start) / 60.0
         self.on_event[rows, day] = True
         self.abstractions[rows] += 1
+
+    def rest_conflicts(self, rows: IntArray, day: int) -> BoolArray:
+        """Which of `rows` have less than the minimum rest between their duty on `day` and the
+        duties either side (after a plan has changed one of them)."""
+        start, end = self.start[rows, day], self.end[rows, day]
+        working = start >= 0
+        out = np.zeros(len(rows), dtype=np.bool_)
+        if day > 0:
+            prev_end = self.end[rows, day - 1]
+            out |= working & (prev_end >= 0) & (start - prev_end < self.rest_minutes)
+        if day + 1 < self.n_days:
+            next_start = self.start[rows, day + 1]
+            out |= working & (next_start >= 0) & (next_start - end < self.rest_minutes)
+        return np.asarray(out, dtype=np.bool_)
+
+    def unassign(self, rows: IntArray, day: int) -> None:
+        """Take back `rows`' event tours on `day`: they return to their published duty."""
+        rows = rows[self.on_event[rows, day]]
+        if len(rows) == 0:
+            return
+        start, end, hours = self._base
+        window = self.window_of_day[day]
+        self.window_hours[rows, window] += hours[rows, day] - self.rostered_hours[rows, day]
+        self.start[rows, day] = start[rows, day]
+        self.end[rows, day] = end[rows, day]
+        self.rostered_hours[rows, day] = hours[rows, day]
+        self.on_event[rows, day] = False
+        self.abstractions[rows] -= 1
 
 
 def class_key(

@@ -164,19 +164,30 @@ def solve(
 
     assignments = [a for r in roster_results for a in r.assignments]
     unfilled = [u for r in roster_results for u in r.unfilled]
-    feedback_started = time.perf_counter()
-    extra_allocations, assignments, unfilled, rounds = _feedback(
-        problem, demand, tour_times, assignments, unfilled, report, should_stop
-    )
+    repair_started = time.perf_counter()
+    state = RealRoster(problem, tour_times, assignments)
+    # Days were allocated against the published roster, but deployments change it: an officer
+    # taken off Saturday's night turn for a Saturday event is free on Sunday morning. So days
+    # stage 1 left short are planned again, whole and in date order, against the real roster.
+    refined = _refine_short_days(state, demand, day_results, report, should_stop)
+    unfilled = [u for u in unfilled if u.day not in refined] + [u for r in refined.values() for u in r[1]]
+    rounds = _feedback(state, unfilled, report, should_stop)
     stages.append(
         StageStats(
-            name="feedback",
+            name="repair",
             status="DONE",
-            seconds=time.perf_counter() - feedback_started,
-            details={"rounds": float(rounds), "unfilled_units": float(sum(u.units for u in unfilled))},
+            seconds=time.perf_counter() - repair_started,
+            details={
+                "days_replanned": float(len(refined)),
+                "feedback_rounds": float(rounds),
+                "unfilled_units": float(sum(u.units for u in state.unfilled)),
+            },
         )
     )
-    plan = _assemble(problem, demand, day_results, extra_allocations, assignments, unfilled, stages)
+    reasons_by_day = {r.day: r for r in day_results} | {day: r[0] for day, r in refined.items()}
+    plan = _assemble(
+        problem, demand, list(reasons_by_day.values()), state.assignments(), state.unfilled, stages
+    )
     report(
         Progress(
             stage="done",
@@ -296,24 +307,122 @@ def _run_rostering(
     return results
 
 
-def _feedback(
-    problem: PlanningProblem,
+class RealRoster:
+    """The plan so far, applied to the roster: where days are re-planned against reality."""
+
+    def __init__(
+        self, problem: PlanningProblem, tour_times: dict[tuple[str, int], Tour], assignments: list[Assignment]
+    ) -> None:
+        self.problem = problem
+        self.tour_times = tour_times
+        keys, self.class_of = officer_classes(problem)
+        self.index = SupplyIndex(problem, keys, self.class_of)
+        self.roster = Roster(problem)
+        self.events = {e.external_id: e for e in problem.events}
+        units = np.asarray([o.unit for o in problem.officers])
+        self.rows_of_unit = {u: np.flatnonzero(units == u) for u in np.unique(units)}
+        self.by_day: dict[dt.date, list[Assignment]] = defaultdict(list)
+        for a in assignments:
+            self.by_day[a.day].append(a)
+        _apply(self.roster, assignments)
+        self.unfilled: list[UnfilledUnits] = []
+        self._units_issued = 0
+
+    def assignments(self) -> list[Assignment]:
+        return [a for day in sorted(self.by_day) for a in self.by_day[day]]
+
+    def plan_day(
+        self, day: dt.date, tours: TourDemands
+    ) -> tuple[DayResult, list[Assignment], list[UnfilledUnits]]:
+        """Allocate and roster `tours` on `day` against the roster as it now stands."""
+        result = solve_day(build_day_input(self.problem, self.roster, self.index, day, tours))
+        by_source: dict[str, list[UnitRequest]] = defaultdict(list)
+        for alloc in result.allocations:
+            by_source[alloc.source].append(_request(day, alloc, self.tour_times))
+        assignments: list[Assignment] = []
+        unfilled: list[UnfilledUnits] = []
+        for source, requests in by_source.items():
+            rows = self.rows_of_unit[source]
+            # Unit numbers only need to be unique per event tour, role and source.
+            self._units_issued += 1_000_000
+            filled = roster_requests(
+                self.problem, self.roster, rows, self.class_of[rows], requests, self._units_issued
+            )
+            assignments.extend(filled.assignments)
+            unfilled.extend(filled.unfilled)
+        return result, assignments, unfilled
+
+    def take_back(self, day: dt.date) -> list[Assignment]:
+        """Remove the day's deployments from the plan and the roster; returns them."""
+        old = self.by_day.pop(day, [])
+        if old:
+            self.roster.unassign(
+                self.roster.rows_of([a.service_number for a in old]), self.roster.day_index(day)
+            )
+        return old
+
+    def covered_value(self, assignments: list[Assignment]) -> float:
+        weights = self.problem.policy.weights.uncovered
+        return sum(weights[self.events[a.event_id].priority] for a in assignments)
+
+
+def _refine_short_days(
+    state: RealRoster,
     demand: dict[dt.date, TourDemands],
-    tour_times: dict[tuple[str, int], Tour],
-    assignments: list[Assignment],
-    unfilled: list[UnfilledUnits],
+    day_results: list[DayResult],
     report: ProgressCallback,
     should_stop: CancelCheck,
-) -> tuple[list[tuple[dt.date, UnitAllocation]], list[Assignment], list[UnfilledUnits], int]:
-    """Re-allocate units that named rostering could not form, against the real roster."""
-    if not unfilled:
-        return [], assignments, [], 0
-    keys, class_of = officer_classes(problem)
-    index = SupplyIndex(problem, keys, class_of)
-    roster = Roster(problem)
-    _apply(roster, assignments)
-    events = {e.external_id: e for e in problem.events}
-    extra: list[tuple[dt.date, UnitAllocation]] = []
+) -> dict[dt.date, tuple[DayResult, list[UnfilledUnits]]]:
+    """Re-plan each day with a shortfall, in date order; keep the new day only if it covers more.
+
+    Units with an officer whose neighbouring days now depend on the event tour (their published
+    duty that day would leave too little rest) stay as they are; the rest of the day is re-planned."""
+    short_days = sorted(r.day for r in day_results if r.shortfalls)
+    refined: dict[dt.date, tuple[DayResult, list[UnfilledUnits]]] = {}
+    for n, day in enumerate(short_days, start=1):
+        if should_stop():
+            raise SolveCancelled
+        old = state.take_back(day)
+        kept = _units_pinned_by_neighbours(state, day, old)
+        _apply(state.roster, kept)
+        result, new, unfilled = state.plan_day(day, _residual(demand[day], kept))
+        if state.covered_value(kept) + state.covered_value(new) >= state.covered_value(old):
+            state.by_day[day] = kept + new
+            refined[day] = (result, unfilled)
+        else:  # keep the day as first planned
+            state.take_back(day)
+            state.by_day[day] = old
+            _apply(state.roster, old)
+        report(Progress(stage="repair", done=n, total=len(short_days), message=f"re-planned {n} short days"))
+    return refined
+
+
+def _units_pinned_by_neighbours(state: RealRoster, day: dt.date, old: list[Assignment]) -> list[Assignment]:
+    if not old:
+        return []
+    rows = state.roster.rows_of([a.service_number for a in old])
+    conflicts = state.roster.rest_conflicts(rows, state.roster.day_index(day))
+    pinned_units = {a.unit_id for a, conflict in zip(old, conflicts.tolist(), strict=True) if conflict}
+    return [a for a in old if a.unit_id in pinned_units]
+
+
+def _residual(tours: TourDemands, kept: list[Assignment]) -> TourDemands:
+    units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+    for a in kept:
+        units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+    out: TourDemands = []
+    for event, tour, demands in tours:
+        left = [(role, n - len(units[(event.external_id, tour.index, role)])) for role, n in demands]
+        left = [(role, n) for role, n in left if n > 0]
+        if left:
+            out.append((event, tour, left))
+    return out
+
+
+def _feedback(
+    state: RealRoster, unfilled: list[UnfilledUnits], report: ProgressCallback, should_stop: CancelCheck
+) -> int:
+    """Re-allocate units that named rostering could not form, day by day in order, a few rounds."""
     rounds = 0
     while unfilled and rounds < FEEDBACK_ROUNDS:
         if should_stop():
@@ -326,21 +435,12 @@ def _feedback(
         still: list[UnfilledUnits] = []
         for n, (day, by_tour) in enumerate(sorted(missing.items()), start=1):
             tours = [
-                (events[eid], tour_times[(eid, ti)], sorted(roles.items()))
+                (state.events[eid], state.tour_times[(eid, ti)], sorted(roles.items()))
                 for (eid, ti), roles in by_tour.items()
             ]
-            result = solve_day(build_day_input(problem, roster, index, day, tours))
-            by_source: dict[str, list[UnitRequest]] = defaultdict(list)
-            for alloc in result.allocations:
-                by_source[alloc.source].append(_request(day, alloc, tour_times))
-                extra.append((day, alloc))
-            for source, reqs in by_source.items():
-                rows = np.flatnonzero([o.unit == source for o in problem.officers])
-                filled = roster_requests(
-                    problem, roster, rows, class_of[rows], reqs, unit_number_start=10_000 * rounds
-                )
-                assignments.extend(filled.assignments)
-                still.extend(filled.unfilled)
+            _result, assignments, not_formed = state.plan_day(day, tours)
+            state.by_day[day].extend(assignments)
+            still.extend(not_formed)
             report(
                 Progress(
                     stage="feedback",
@@ -350,7 +450,8 @@ def _feedback(
                 )
             )
         unfilled = still
-    return extra, assignments, unfilled, rounds
+    state.unfilled = unfilled
+    return rounds
 
 
 def _apply(roster: Roster, assignments: list[Assignment]) -> None:
@@ -371,7 +472,6 @@ def _assemble(
     problem: PlanningProblem,
     demand: dict[dt.date, TourDemands],
     day_results: list[DayResult],
-    extra: list[tuple[dt.date, UnitAllocation]],
     assignments: list[Assignment],
     unfilled: list[UnfilledUnits],
     stages: list[StageStats],
