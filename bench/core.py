@@ -62,7 +62,7 @@ def run(year: int = 2027, seed: int = 7, workers: int | None = None, progress: b
         "stage1_bound": round(allocation.bound or 0.0, 2),
         "stage1_gap": allocation.gap,
         "stage1_details": allocation.details,
-        "feedback": next(st.details for st in plan.stages if st.name == "feedback"),
+        "repair": next(st.details for st in plan.stages if st.name == "repair"),
         "assignments": len(plan.assignments),
         "demand_officers": s.demand_officers,
         "covered_officers": s.covered_officers,

@@ -20,8 +20,11 @@ from solver.allocation.variables import ON_DUTY, REST_DAY, AllocationVariables, 
 from solver.linear import Solution
 
 INTEGRALITY_TOLERANCE = 1e-6
-# Below this relative gap to the LP bound, the repaired rounding is kept without a MIP.
+# The repaired rounding is kept without a MIP when it is within this relative gap of the LP
+# bound, or within this many paid-hour equivalents (a quiet day: a MIP would cost more time than
+# the few hours it could save; the year's gap is reported all the same).
 MIP_WORTHWHILE_GAP = 0.002
+MIP_WORTHWHILE_ABSOLUTE_GAP = 200.0
 # Above this absolute gap (paid-hour equivalents) the full MIP is worth its seconds.
 FULL_MIP_ABSOLUTE_GAP = 2000.0
 FULL_MIP_SECONDS = 10.0
@@ -201,7 +204,13 @@ def _integer_solution(
         duals=None,
     )
     method = "rounding"
-    if _gap(_objective(best), lp.objective) <= MIP_WORTHWHILE_GAP or time_limit <= 0:
+    absolute_gap = _objective(best) - lp.objective
+    if (
+        _gap(_objective(best), lp.objective) <= MIP_WORTHWHILE_GAP
+        or absolute_gap <= MIP_WORTHWHILE_ABSOLUTE_GAP
+    ):
+        return best, method
+    if time_limit <= 0:
         return best, method
     bound = lp.objective  # the restricted MIP's own bound says nothing about the full model
     fixed = _solve_fixing_whole_units(v, lp.values, time_limit)
