@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware, KeyCache
 from api.cache import ResponseCache, ResponseCacheMiddleware
 from api.db.engine import make_async_engine
+from api.features.analysis.controllers import AnalysisController, DashboardController
 from api.features.common import provide_connection, provide_settings
 from api.features.events.controllers import EventController
 from api.features.health.controllers import HealthController
@@ -43,6 +44,8 @@ CONTROLLERS = [
     EventController,
     PolicyController,
     PlanController,
+    AnalysisController,
+    DashboardController,
 ]
 
 
@@ -84,7 +87,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[
-            DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema"]),
+            DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema", r"^/dashboard"]),
             ResponseCacheMiddleware,  # after the key check: only authenticated requests reach it
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from api.db.models import ApiKey
 
 Role = Literal["planner", "scheduler", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("planner", "scheduler", "analyst", "admin")
-PUBLIC_PATHS = ("/health", "/schema")
+PUBLIC_PATHS = ("/health", "/schema", "/dashboard")  # the dashboard page holds no data
 KEY_PREFIX = "mep"
 
 

@@ -122,7 +122,9 @@ def allocation_point(
                 covered += filled * size
                 if event.priority == "critical":
                     critical += (required - filled) * size
-    delay = project(problem.organisation, _investigators(problem, boroughs, taken), impact or ImpactSettings())
+    delay = project(
+        problem.organisation, _investigators(problem, boroughs, taken), impact or ImpactSettings()
+    )
     return FrontierPoint(
         investigation_floor=problem.policy.floors.investigation,
         detail="allocation",
@@ -233,7 +235,9 @@ def frontier(
 
 
 def _report(report: Callable[[Progress], None], done: int, total: int) -> None:
-    report(Progress(stage="allocation", done=done, total=total, message=f"frontier: {done} of {total} points"))
+    report(
+        Progress(stage="allocation", done=done, total=total, message=f"frontier: {done} of {total} points")
+    )
 
 
 def frontier_plan(result: Frontier) -> Plan:
@@ -259,7 +263,10 @@ def frontier_plan(result: Frontier) -> Plan:
             name="frontier-total",
             status="DONE",
             seconds=result.wall_seconds,
-            details={"processes": float(result.processes), "named": float(result.points[0].detail == "named") if result.points else 0.0},
+            details={
+                "processes": float(result.processes),
+                "named": float(result.points[0].detail == "named") if result.points else 0.0,
+            },
         )
     )
     return Plan(stages=stages, method="frontier")
@@ -315,4 +322,11 @@ def solve_frontier_named(
     return frontier_plan(result)
 
 
-__all__ = ["DEFAULT_SHARES", "Frontier", "FrontierPoint", "frontier", "solve_frontier", "with_investigation_floor"]
+__all__ = [
+    "DEFAULT_SHARES",
+    "Frontier",
+    "FrontierPoint",
+    "frontier",
+    "solve_frontier",
+    "with_investigation_floor",
+]

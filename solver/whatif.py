@@ -25,7 +25,6 @@ from planner.domain import PlanningProblem, RoleDemand, Struct
 from planner.evaluate import PlanSummary, evaluate
 from planner.plan import Plan
 from planner.rules import event_tours
-from solver.frontier import with_investigation_floor
 from solver.pipeline import solve
 
 MAX_DAYS = 31
@@ -78,7 +77,9 @@ def apply_change(problem: PlanningProblem, change: Change) -> PlanningProblem:
     return msgspec.structs.replace(problem, policy=policy)
 
 
-def affected_days(problem: PlanningProblem, plan: Plan, change: Change, limit: int = MAX_DAYS) -> list[dt.date]:
+def affected_days(
+    problem: PlanningProblem, plan: Plan, change: Change, limit: int = MAX_DAYS
+) -> list[dt.date]:
     """The days the change can move, at most `limit` of them (the most affected first)."""
     if change.event_id is not None:
         event = next((e for e in problem.events if e.external_id == change.event_id), None)

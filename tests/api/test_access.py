@@ -75,6 +75,20 @@ PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/plans/{job_id:str}/assignments.csv"): {P, S},
     ("GET", "/plans/{job_id:str}/officers/{service_number:str}"): {P, S},
     ("GET", "/plans/{job_id:str}/officers/{service_number:str}/roster.csv"): {P, S},
+    # analysis: every reader (the drill-down withholds officer names from analysts)
+    ("GET", "/analysis/plans/{job_id:str}/overview"): READERS,
+    ("GET", "/analysis/plans/{job_id:str}/heatmap"): READERS,
+    ("GET", "/analysis/plans/{job_id:str}/impact"): READERS,
+    ("GET", "/analysis/plans/{job_id:str}/explanations"): READERS,
+    ("GET", "/analysis/plans/{job_id:str}/rules"): READERS,
+    ("GET", "/analysis/plans/{job_id:str}/events/{event_id:str}"): READERS,
+    ("POST", "/analysis/plans/{job_id:str}/what-if"): READERS,
+    ("GET", "/analysis/compare/{job_id:str}/{other_id:str}"): READERS,
+    ("POST", "/analysis/frontiers"): READERS,
+    ("GET", "/analysis/frontiers"): READERS,
+    ("GET", "/analysis/frontiers/{frontier_id:str}"): READERS,
+    ("GET", "/dashboard"): PUBLIC,
+    ("GET", "/dashboard/{name:str}"): PUBLIC,
 }
 
 
@@ -100,6 +114,8 @@ class Fixtures:
         assert service.run_jobs() == ["succeeded"]
         self.job_id = job["id"]
         self.policy = c.get("/policy", headers=h).json()["policy"]
+        frontier = c.post("/analysis/frontiers", json={"start": "2027-03-01", "end": "2027-03-02"}, headers=h)
+        self.frontier_id = frontier.json()["job"]["id"]
 
     def fresh_queued_job(self) -> str:
         r = self.s.client.post(
@@ -116,6 +132,9 @@ class Fixtures:
             "{version:int}": lambda: "1",
             "{event_id:str}": lambda: "EV-0-A",
             "{path:str}": lambda: "swagger",
+            "{other_id:str}": lambda: self.job_id,
+            "{frontier_id:str}": lambda: self.frontier_id,
+            "{name:str}": lambda: "app.js",
             "{job_id:str}": (lambda: self.fresh_queued_job())
             if method == "DELETE"
             else (lambda: self.job_id),
@@ -157,6 +176,10 @@ class Fixtures:
             },
             ("PUT", "/policy"): {"json": {"policy": self.policy, "note": f"walk {n}"}},
             ("POST", "/plans"): {"json": {"start": "2027-03-01", "end": "2027-03-02"}},
+            ("POST", "/analysis/frontiers"): {"json": {"start": "2027-03-01", "end": "2027-03-02"}},
+            ("POST", "/analysis/plans/{job_id:str}/what-if"): {
+                "json": {"event_id": "EV-0-A", "demand": [{"role": "constable", "count": 4}]}
+            },
         }
         kwargs.update(bodies.get((method, path), {}))
         return url, kwargs

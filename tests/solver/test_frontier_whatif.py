@@ -1,0 +1,83 @@
+"""Frontier points and what-if re-plans on tiny instances where the floor is what decides coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from msgspec.structs import replace
+
+from planner.domain import Floors, Policy, RoleDemand
+from solver import solve
+from solver.frontier import allocation_point, frontier, frontier_plan, points_of, with_investigation_floor
+from solver.whatif import Change, apply_change, solve_days, what_if
+from tests.solver.factory import DAY, WESTMINSTER, event, officers, problem
+
+
+def investigators_only() -> list:  # type: ignore[type-arg]
+    # Westminster's only officers: 20 investigators (5x2, all on duty on DAY, a Wednesday).
+    return officers(WESTMINSTER, 20, role="investigation", skills=["DETECTIVE"])
+
+
+def test_raising_the_floor_trades_coverage_for_investigation() -> None:
+    p = problem(investigators_only(), [event("E1", constable=8)])
+    loose = allocation_point(replace(p, policy=with_investigation_floor(p.policy, 0.5)))
+    tight = allocation_point(replace(p, policy=with_investigation_floor(p.policy, 0.9)))
+    # 50%: 10 may go, all 8 covered; 90%: only 2 may go
+    assert (loose.covered_officers, tight.covered_officers) == (8, 2)
+    assert loose.coverage_share == 1.0
+    assert tight.coverage_share == pytest.approx(0.25)
+
+
+def test_frontier_sweeps_at_least_six_points_and_survives_the_job_store() -> None:
+    p = problem(investigators_only(), [event("E1", constable=8)])
+    result = frontier(p, processes=1)
+    assert [pt.investigation_floor for pt in result.points] == [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    covered = [pt.covered_officers for pt in result.points]
+    assert covered == [8, 8, 6, 4, 2, 0]  # 20 on duty: 10, 8, 6, 4, 2, 0 may go
+    assert points_of(frontier_plan(result).stages) == result.points
+
+
+def test_frontier_points_in_parallel_processes_match_in_process_ones() -> None:
+    p = problem(investigators_only(), [event("E1", constable=8)])
+    serial = frontier(p, (0.5, 0.9), processes=1)
+    parallel = frontier(p, (0.5, 0.9), processes=2)
+    assert parallel.processes == 2
+    assert [x.covered_officers for x in parallel.points] == [x.covered_officers for x in serial.points]
+
+
+def test_what_if_more_demand_re_plans_only_that_events_days() -> None:
+    later = DAY + dt.timedelta(days=1)
+    p = problem(
+        officers(WESTMINSTER, 20),
+        [event("E1", constable=2), event("E2", day=later, constable=3)],
+        end=later,
+    )
+    plan = solve(p, workers=1)
+    result = what_if(p, plan, Change(event_id="E2", demand=(RoleDemand(role="constable", count=6),)))
+    assert result.days == [later]
+    assert result.before.covered_officers == 3
+    assert result.after.covered_officers == 6
+    deltas = {d.name: d.delta for d in result.comparison.summary}
+    assert deltas["demand_officers"] == 3
+
+
+def test_what_if_a_higher_floor_for_one_borough_shows_the_shortfall() -> None:
+    p = problem(
+        investigators_only(), [event("E1", constable=8)], policy=Policy(floors=Floors(investigation=0.5))
+    )
+    plan = solve(p, workers=1)
+    result = what_if(p, plan, Change(borough=WESTMINSTER, investigation_floor=0.9))
+    assert result.days == [DAY]
+    assert (result.before.covered_officers, result.after.covered_officers) == (8, 2)
+
+
+def test_changes_are_validated() -> None:
+    p = problem(investigators_only(), [event("E1", constable=8)])
+    with pytest.raises(ValueError):
+        apply_change(p, Change())
+    with pytest.raises(ValueError):
+        apply_change(p, Change(borough=WESTMINSTER, investigation_floor=1.5))
+    with pytest.raises(ValueError):
+        apply_change(p, Change(event_id="E1", demand=(RoleDemand(role="nope", count=1),)))
+    assert solve_days(p, [DAY]).assignments
