@@ -137,6 +137,7 @@ class RosterFacts:
 
     def __init__(self, problem: PlanningProblem, plan: Plan) -> None:
         self.problem = problem
+        self.events = {e.external_id: e for e in problem.events}
         self.cols = _officer_columns(problem)
         self.busy: dict[dt.date, set[int]] = defaultdict(set)
         for a in plan.assignments:
@@ -250,8 +251,7 @@ def explain_shortfall(
 ) -> TourExplanation:
     """The limits that bind for one short (event tour, role)."""
     settings = settings or ExplainSettings()
-    events = _events(problem)
-    event = events[shortfall.event_id]
+    event = facts.events[shortfall.event_id]
     tour = event_tours(event, problem.policy)[shortfall.tour_index]
     spec = problem.policy.roles[shortfall.role]
     names = {b.code: b.name for b in problem.organisation.boroughs}
@@ -323,18 +323,6 @@ def _sentence(x: TourExplanation, settings: ExplainSettings, names: dict[str, st
     if x.solver_reasons:
         parts.append("Binding in the allocation model: " + "; ".join(x.solver_reasons) + ".")
     return " ".join(parts)
-
-
-_EVENTS: dict[int, dict[str, Event]] = {}
-
-
-def _events(problem: PlanningProblem) -> dict[str, Event]:
-    key = id(problem)
-    found = _EVENTS.get(key)
-    if found is None or len(found) != len(problem.events):
-        _EVENTS.clear()
-        found = _EVENTS[key] = {e.external_id: e for e in problem.events}
-    return found
 
 
 def explain_plan(
