@@ -146,6 +146,8 @@ class RosterFacts:
                 self.busy[a.day].add(row)
         self._days: dict[dt.date, tuple[IntArray, BoolArray, dict[tuple[str, str], int]]] = {}
         self._fits: dict[Slot, BoolArray] = {}
+        self._slot_counts: dict[tuple[dt.date, Slot], tuple[IntArray, IntArray]] = {}
+        self._group_ids = {k: i for i, k in enumerate(self.cols.group_keys)}
         policy = problem.policy
         self._skills = [effective_skills(o.skills, policy) for o in problem.officers]
 
@@ -162,6 +164,21 @@ class RosterFacts:
                 count=len(self.problem.officers),
             )
         return mask
+
+    def slot_counts(self, day: dt.date, slot: Slot) -> tuple[IntArray, IntArray]:
+        """Officers fitting `slot` and not on an event that day, per (unit, duty role) group:
+        (on duty, on a rest day). One pass over the officers per (day, slot), memoised."""
+        key = (day, slot)
+        found = self._slot_counts.get(key)
+        if found is None:
+            status, busy, _ = self.day(day)
+            free = self.fits(slot) & ~busy
+            n = len(self.cols.group_keys)
+            found = self._slot_counts[key] = (
+                np.bincount(self.cols.group[free & (status == ON)], minlength=n),
+                np.bincount(self.cols.group[free & (status == REST)], minlength=n),
+            )
+        return found
 
     def day(self, day: dt.date) -> tuple[IntArray, BoolArray, dict[tuple[str, str], int]]:
         """(status per officer, on an event that day, floor headroom per (unit, duty role))."""
@@ -197,20 +214,22 @@ def _tier(event: Event, tour: Tour, problem: PlanningProblem) -> str:
 def _slot_supply(facts: RosterFacts, slot: Slot, unit: str, day: dt.date) -> tuple[int, Counter[str], int]:
     """For one slot in one unit that day: whole slots fillable from on-duty officers within the
     floors, suitable on-duty officers held back per floor, and slots fillable from resting officers."""
-    status, busy, headroom = facts.day(day)
-    fit = facts.fits(slot) & (facts.cols.units == unit) & ~busy
-    on_groups = facts.cols.group[fit & (status == ON)]
-    usable = 0
+    _status, _busy, headroom = facts.day(day)
+    on_by_group, rest_by_group = facts.slot_counts(day, slot)
+    usable = resting = 0
     held: Counter[str] = Counter()
     for role in DUTY_ROLES:
-        n = int(np.count_nonzero(on_groups == _group_id(facts, unit, role)))
+        g = _group_id(facts, unit, role)
+        if g < 0:
+            continue
+        resting += int(rest_by_group[g])
+        n = int(on_by_group[g])
         if n == 0:
             continue
         room = max(0, headroom.get((unit, role), n)) if role in FLOOR_ROLES else n
         usable += min(n, room)
         if room < n:
             held[role] += n - room
-    resting = int(np.count_nonzero(fit & (status == REST)))
     return usable // slot.count, held, resting // slot.count
 
 
@@ -239,8 +258,7 @@ def _borough_limit(
 
 
 def _group_id(facts: RosterFacts, unit: str, role: str) -> int:
-    ids = facts.__dict__.setdefault("_group_ids", {k: i for i, k in enumerate(facts.cols.group_keys)})
-    return int(ids.get((unit, role), -1))
+    return facts._group_ids.get((unit, role), -1)
 
 
 def explain_shortfall(
