@@ -61,8 +61,8 @@ def prepare(db_path: Path, reuse: bool) -> dict[str, Any]:
     keys = {}
     with engine.begin() as conn:
         for role in ("planner", "analyst"):
-            full, _id, stmt = insert_key_statement(role, "bench")  # type: ignore[arg-type]
-            conn.execute(stmt)  # type: ignore[arg-type]
+            full, _id, stmt = insert_key_statement(role, "bench")
+            conn.execute(stmt)
             keys[role] = full
     plan_id = None
     if reuse:

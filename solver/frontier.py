@@ -104,14 +104,14 @@ def allocation_point(
         got: dict[tuple[str, int, str], int] = defaultdict(int)
         for alloc in result.allocations:
             got[(alloc.event_id, alloc.tour_index, alloc.role)] += alloc.units
-            tour = by_tour[(alloc.event_id, alloc.tour_index)]
+            demand_row = by_tour[(alloc.event_id, alloc.tour_index)]
             for post in alloc.posts:
                 source, duty_role, rank, _ = keys[post.cls]
                 if post.status == REST_DAY:
                     rest_days += post.count
-                    rest_cost += post.count * tour.rest_cost
+                    rest_cost += post.count * demand_row.rest_cost
                 else:
-                    overtime += post.count * tour.on_cost[rank]
+                    overtime += post.count * demand_row.on_cost[rank]
                     if duty_role == "investigation" and source in row_of:
                         taken[row_of[source], (day - problem.start).days] += post.count
         for event, tour, wanted in tours:

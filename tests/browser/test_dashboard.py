@@ -60,8 +60,8 @@ def _seed(settings: Settings) -> dict[str, str]:
     keys = {}
     with engine.begin() as conn:
         for role in ("planner", "analyst"):
-            full, _id, stmt = insert_key_statement(role, "browser")  # type: ignore[arg-type]
-            conn.execute(stmt)  # type: ignore[arg-type]
+            full, _id, stmt = insert_key_statement(role, "browser")
+            conn.execute(stmt)
             keys[role] = full
     engine.dispose()
     with TestClient(create_app(settings, migrate=False)) as client:

@@ -8,7 +8,7 @@ public (it holds no data); it asks for a key and sends it as `X-API-Key` on ever
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -150,7 +150,7 @@ class AnalysisController(Controller):
     )
     async def event(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         job_id: PlanId,
         event_id: Annotated[str, PathParameter(description="External id")],
@@ -207,7 +207,7 @@ class AnalysisController(Controller):
     )
     async def submit_frontier(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         data: Annotated[FrontierRequest, Body(title="Frontier request")],
     ) -> Response[FrontierOut]:
