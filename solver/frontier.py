@@ -218,20 +218,29 @@ def frontier(
             points.append(_run_point(problem_bytes, share, detail, impact_bytes))
             _report(report, len(points), len(shares))
     else:
-        with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"))
+        try:
             futures: list[Future[FrontierPoint]] = [
                 pool.submit(_run_point, problem_bytes, share, detail, impact_bytes) for share in shares
             ]
             for future in futures:
                 while not future.done():
                     if should_stop():
-                        for f in futures:
-                            f.cancel()
+                        _stop(pool)
                         raise SolveCancelled
                     time.sleep(0.1)
                 points.append(future.result())
                 _report(report, len(points), len(shares))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return Frontier(points=points, wall_seconds=round(time.perf_counter() - started, 2), processes=processes)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued points and end running ones now: a point can take minutes."""
+    for future_process in list(getattr(pool, "_processes", {}).values()):
+        future_process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _report(report: Callable[[Progress], None], done: int, total: int) -> None:

@@ -81,3 +81,15 @@ def test_changes_are_validated() -> None:
     with pytest.raises(ValueError):
         apply_change(p, Change(event_id="E1", demand=(RoleDemand(role="nope", count=1),)))
     assert solve_days(p, [DAY]).assignments
+
+
+def test_a_cancelled_parallel_frontier_stops_promptly() -> None:
+    import time
+
+    from solver.pipeline import SolveCancelled
+
+    p = problem(investigators_only(), [event("E1", constable=8)])
+    started = time.monotonic()
+    with pytest.raises(SolveCancelled):
+        frontier(p, processes=2, cancel=lambda: True)
+    assert time.monotonic() - started < 5.0
