@@ -179,6 +179,16 @@ def measure_endpoints(base: str, plan_id: str, key: str, requests: int) -> dict[
                 flush=True,
             )
         out["explanations_total"] = client.get(f"{base_path}/explanations?limit=1").json()["total"]
+        # what-if: the first short event (or any event) with a single constable, re-planned unstored
+        t = time.perf_counter()
+        resp = client.post(
+            f"{base_path}/what-if",
+            json={"event_id": some_event, "demand": [{"role": "constable", "count": 1}]},
+        )
+        resp.raise_for_status()
+        out["what_if_event_s"] = round(time.perf_counter() - t, 3)
+        out["what_if_days"] = len(resp.json()["days"])
+        print(f"  what-if (event) {out['what_if_event_s']} s over {out['what_if_days']} day(s)", flush=True)
     return out
 
 

@@ -93,3 +93,13 @@ def test_a_cancelled_parallel_frontier_stops_promptly() -> None:
     with pytest.raises(SolveCancelled):
         frontier(p, processes=2, cancel=lambda: True)
     assert time.monotonic() - started < 5.0
+
+
+def test_named_frontier_points_agree_with_allocation_ones_on_a_simple_instance() -> None:
+    p = problem(investigators_only(), [event("E1", constable=8)])
+    named = frontier(p, (0.5, 0.8), detail="named", processes=1)
+    quick = frontier(p, (0.5, 0.8), processes=1)
+    assert [x.detail for x in named.points] == ["named", "named"]
+    assert [x.covered_officers for x in named.points] == [x.covered_officers for x in quick.points] == [8, 4]
+    with pytest.raises(ValueError):
+        frontier(p, detail="guess")
