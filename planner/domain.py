@@ -36,7 +36,14 @@ EventKind = Literal[
     "demonstration", "march", "football", "concert", "ceremonial", "sport", "festival", "other"
 ]
 EVENT_KINDS: tuple[str, ...] = (
-    "demonstration", "march", "football", "concert", "ceremonial", "sport", "festival", "other",
+    "demonstration",
+    "march",
+    "football",
+    "concert",
+    "ceremonial",
+    "sport",
+    "festival",
+    "other",
 )
 FootballGrade = Literal["police-free", "A", "B", "C", "C-IR"]
 Priority = Literal["critical", "high", "normal", "low"]
@@ -242,9 +249,11 @@ class Weights(Struct, frozen=True):
         default_factory=lambda: {"critical": 10000.0, "high": 2000.0, "normal": 400.0, "low": 100.0}
     )
     travel_per_officer_minute: float = 0.02
-    # Per percentage point of the day's highest borough abstraction share. Small enough that
-    # covering demand always pays more, for any borough with 10 or more officers on duty.
-    fairness_per_point: float = 5.0
+    # Per percentage point of the day's highest share of a borough's on-duty officers abstracted.
+    # Covering demand still pays more for any borough with 50 or more officers on duty (every
+    # London borough has hundreds); at the most-abstracted borough it outweighs a rest-day
+    # cancellation, so the model relieves that borough from rest days where it can.
+    fairness_per_point: float = 50.0
 
 
 def default_roles() -> dict[str, RoleSpec]:
@@ -277,14 +286,12 @@ def default_roles() -> dict[str, RoleSpec]:
             ),
         ),
         "gold": RoleSpec(label="Gold commander", slots=(Slot(ranks=("SUPT",), skills=("GOLD",)),)),
-        "silver": RoleSpec(
-            label="Silver commander", slots=(Slot(ranks=("CI", "SUPT"), skills=("SILVER",)),)
-        ),
-        "bronze": RoleSpec(
-            label="Bronze commander", slots=(Slot(ranks=("INSP", "CI"), skills=("BRONZE",)),)
-        ),
+        "silver": RoleSpec(label="Silver commander", slots=(Slot(ranks=("CI", "SUPT"), skills=("SILVER",)),)),
+        "bronze": RoleSpec(label="Bronze commander", slots=(Slot(ranks=("INSP", "CI"), skills=("BRONZE",)),)),
         "plo": RoleSpec(label="Protest liaison officer", slots=(Slot(ranks=("PC", "PS"), skills=("PLO",)),)),
-        "polsa": RoleSpec(label="Police search adviser", slots=(Slot(ranks=("PS", "INSP"), skills=("POLSA",)),)),
+        "polsa": RoleSpec(
+            label="Police search adviser", slots=(Slot(ranks=("PS", "INSP"), skills=("POLSA",)),)
+        ),
         "mounted": RoleSpec(label="Mounted officer", slots=(Slot(ranks=pc, skills=("MOUNTED",)),)),
         "dog": RoleSpec(label="Dog handler", slots=(Slot(ranks=pc, skills=("DOG",)),)),
         "medic": RoleSpec(label="Medic", slots=(Slot(ranks=pc, skills=("MEDIC",)),)),

@@ -61,10 +61,9 @@ class PlanSummary(Struct):
     overtime_cost: float
     travel_minutes: float  # officer-minutes from source unit to event borough
     travel_cost: float
-    # Sum over days of fairness_per_point x the day's highest borough load in percentage points,
-    # where a borough's load is every officer it sends to events (on duty or called in from a rest
-    # day) per officer on duty - as the solver's fairness term, so rest-day call-ins never look
-    # "fairer" than on-duty officers. Boroughs with nobody on duty that day are left out.
+    # Sum over days of fairness_per_point x the day's highest borough abstraction share (on-duty
+    # officers taken for events per officer on duty) in percentage points, as the solver's
+    # fairness term. Boroughs with nobody on duty that day are left out.
     fairness_cost: float
     max_borough_abstraction_share: float  # highest abstracted (on duty) / on duty, any borough and day
     max_borough_load_share: float  # highest (abstracted + called in) / on duty, any borough and day
@@ -334,7 +333,7 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
     table = duty_table(facts)
     shares, loads = _borough_shares(facts, table)
     max_share = float(shares.max()) if shares.size else 0.0
-    daily_load = loads.max(axis=0) if loads.size else np.zeros(0)
+    daily_share = shares.max(axis=0) if shares.size else np.zeros(0)
     breaches = floor_breaches(table, policy)
     days = _report_days(facts)
     units = _unit_rows(facts, table, costs, Counter((b.unit, b.day) for b in breaches), days)
@@ -344,7 +343,7 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
     covered = sum(r.covered_officers for r in event_rows)
     uncovered_weighted = sum(r.uncovered_weighted for r in event_rows)
     travel_cost = costs.travel_minutes * weights.travel_per_officer_minute
-    fairness_cost = float(weights.fairness_per_point * 100.0 * daily_load.sum())
+    fairness_cost = float(weights.fairness_per_point * 100.0 * daily_share.sum())
     summary = PlanSummary(
         events=len({r.event_id for r in event_rows}),
         officers=len(problem.officers),
@@ -361,7 +360,7 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
         travel_cost=travel_cost,
         fairness_cost=fairness_cost,
         max_borough_abstraction_share=max_share,
-        max_borough_load_share=float(daily_load.max()) if daily_load.size else 0.0,
+        max_borough_load_share=float(loads.max()) if loads.size else 0.0,
         floor_violations=len(breaches),
         plan_cost=uncovered_weighted
         + costs.rest_day_cost

@@ -390,9 +390,12 @@ def _refine_short_days(
             state.by_day[day] = kept + new
             refined[day] = (result, unfilled)
         else:  # keep the day as first planned
-            state.take_back(day)
-            state.by_day[day] = old
+            tried = kept + new
+            state.roster.unassign(
+                state.roster.rows_of([a.service_number for a in tried]), state.roster.day_index(day)
+            )
             _apply(state.roster, old)
+            state.by_day[day] = old
         report(Progress(stage="repair", done=n, total=len(short_days), message=f"re-planned {n} short days"))
     return refined
 

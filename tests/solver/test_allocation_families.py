@@ -115,6 +115,17 @@ def test_abstraction_fairness_spreads_the_load_between_boroughs() -> None:
     unfair = Policy(weights=Weights(fairness_per_point=0.0))
     plan = solved(problem(crew, events, policy=unfair))
     assert by_source(plan) == {KENSINGTON: 10}
-    plan = solved(problem(crew, events))
+    plan = solved(problem(crew, events, policy=Policy()))
     sources = by_source(plan)
     assert max(sources.values()) < 10 and sum(sources.values()) == 10
+
+
+def test_abstraction_fairness_relieves_the_borough_from_rest_days() -> None:
+    # One borough, 60 on duty and 10 on a rest day (offset 3: Wednesday off). Taking its on-duty
+    # officers raises its abstraction share; at the default weight a rest-day call-in is cheaper.
+    crew = officers(WESTMINSTER, 60) + officers(WESTMINSTER, 10, offset=3)
+    events = [event("E1", constable=5)]
+    plan = solved(problem(crew, events, policy=Policy()))
+    assert len(plan.assignments) == 5 and all(a.rest_day_cancelled for a in plan.assignments)
+    plan = solved(problem(crew, events))  # fairness off: on-duty officers cost nothing extra
+    assert len(plan.assignments) == 5 and not any(a.rest_day_cancelled for a in plan.assignments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from planner.domain import Policy
 from planner.roster import Roster, officer_classes
 from solver.allocation.inputs import SupplyIndex, build_day_input
 from solver.allocation.model import build, solve_day
@@ -28,7 +29,9 @@ def serial_crew(unit: str) -> list:  # type: ignore[type-arg]
 def fractional_case():  # type: ignore[no-untyped-def]
     # Two boroughs could each send the one serial; the LP halves it between them for fairness.
     p = problem(
-        serial_crew(KENSINGTON) + serial_crew(CAMDEN), [event("E1", borough=WESTMINSTER, serial_l2=1)]
+        serial_crew(KENSINGTON) + serial_crew(CAMDEN),
+        [event("E1", borough=WESTMINSTER, serial_l2=1)],
+        policy=Policy(),
     )
     return day_input(p)
 

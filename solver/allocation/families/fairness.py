@@ -1,14 +1,14 @@
-"""Abstraction fairness: the day's highest load on a borough (officers sent to events, whether
-on duty or called in from a rest day, per officer on duty) is a variable with a cost, so the
-model spreads abstraction instead of emptying one borough. Rest-day call-ins count too, so that
-fairness never makes cancelling rest days look cheaper than using officers on duty."""
+"""Abstraction fairness: the day's highest share of a borough's on-duty officers taken off their
+core duty for events is a variable with a cost, so the model spreads abstraction between
+boroughs, and at the most-abstracted borough may call officers in from rest days instead (which
+takes nobody off core duty, at the rest-day cost). This is the share the evaluator reports."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from solver.allocation.inputs import DayInput
-from solver.allocation.variables import AllocationVariables
+from solver.allocation.variables import ON_DUTY, AllocationVariables
 
 NAME = "Abstraction fairness"
 
@@ -17,7 +17,7 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     by_borough: dict[str, list[int]] = defaultdict(list)
     for key, var in v.posts.items():
         source = day.classes[key.cls].source
-        if source in day.borough_on_duty:
+        if key.status == ON_DUTY and source in day.borough_on_duty:
             by_borough[source].append(var)
     if not by_borough:
         return
