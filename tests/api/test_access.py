@@ -195,6 +195,7 @@ def test_every_route_every_role(service: Service, dummy: None) -> None:
     fixtures = Fixtures(service)
     failures = []
     checked = 0
+    personal = [r["service_number"] for r in data.officers_rows()] + [r["name"] for r in data.officers_rows()]
     for (method, path), allowed in sorted(PERMISSIONS.items()):
         for role in [None, P, S, A, ADMIN]:
             url, kwargs = fixtures.request(method, path)
@@ -212,6 +213,10 @@ def test_every_route_every_role(service: Service, dummy: None) -> None:
                     f"{method} {url} as {role or 'no key'}: {response.status_code} "
                     f"(expected {expected}) {response.text[:200]}"
                 )
+            elif role == A and method == "GET" and response.status_code == 200:
+                leaked = [p for p in personal if p in response.text]
+                if leaked:
+                    failures.append(f"{method} {url} shows an analyst personal data: {leaked[:3]}")
             elif not (200 <= response.status_code < 300):
                 body = response.json()
                 assert body["status"] == response.status_code and body["title"]
