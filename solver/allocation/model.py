@@ -27,7 +27,7 @@ MIP_WORTHWHILE_GAP = 0.002
 MIP_WORTHWHILE_ABSOLUTE_GAP = 200.0
 # Above this absolute gap (paid-hour equivalents) the full MIP is worth its seconds.
 FULL_MIP_ABSOLUTE_GAP = 2000.0
-FULL_MIP_SECONDS = 10.0
+FULL_MIP_SECONDS = 30.0
 
 
 class PostCount(Struct):
