@@ -42,7 +42,7 @@ from planner.facts import (
     rostered_hours,
 )
 from planner.plan import Plan
-from planner.rules import REST, floor_retained, on_duty_cost, rest_day_cost
+from planner.rules import REST, fairness_per_point, floor_retained, on_duty_cost, rest_day_cost
 
 
 class PlanSummary(Struct):
@@ -227,14 +227,18 @@ def _assignment_costs(facts: PlanFacts, events: dict[tuple[str, int], EventKPI])
 
 def _borough_shares(
     facts: PlanFacts, table: DutyTable
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per borough (rows) and day (columns): abstracted / on duty, and all officers sent to events
-    (abstracted + called in from rest days) / on duty. Boroughs with nobody on duty count 0."""
+    (abstracted + called in from rest days) / on duty, and each day's fairness weight per point.
+    Boroughs with nobody on duty count 0."""
     boroughs = [b.code for b in facts.problem.organisation.boroughs]
     on, ab, called = table.unit_totals(boroughs)
     share = np.divide(ab, on, out=np.zeros(on.shape, dtype=np.float64), where=on > 0)
     load = np.divide(ab + called, on, out=np.zeros(on.shape, dtype=np.float64), where=on > 0)
-    return share, load
+    per_point = np.asarray(
+        [fairness_per_point(facts.policy, on[:, d].tolist()) for d in range(on.shape[1])], dtype=np.float64
+    )
+    return share, load, per_point
 
 
 def _report_days(facts: PlanFacts) -> list[dt.date]:
@@ -331,7 +335,7 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
     events = _event_rows(facts)
     costs = _assignment_costs(facts, events)
     table = duty_table(facts)
-    shares, loads = _borough_shares(facts, table)
+    shares, loads, per_point = _borough_shares(facts, table)
     max_share = float(shares.max()) if shares.size else 0.0
     daily_share = shares.max(axis=0) if shares.size else np.zeros(0)
     breaches = floor_breaches(table, policy)
@@ -343,7 +347,7 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
     covered = sum(r.covered_officers for r in event_rows)
     uncovered_weighted = sum(r.uncovered_weighted for r in event_rows)
     travel_cost = costs.travel_minutes * weights.travel_per_officer_minute
-    fairness_cost = float(weights.fairness_per_point * 100.0 * daily_share.sum())
+    fairness_cost = float(100.0 * (per_point * daily_share).sum()) if daily_share.size else 0.0
     summary = PlanSummary(
         events=len({r.event_id for r in event_rows}),
         officers=len(problem.officers),

@@ -118,3 +118,17 @@ def floor_retained(on_duty: int, share: float) -> int:
 def max_abstractable(on_duty: int, share: float) -> int:
     """On-duty officers of a duty role that events may take without breaching the floor."""
     return on_duty - floor_retained(on_duty, share)
+
+
+def fairness_per_point(policy: Policy, on_duty_by_borough: Iterable[int]) -> float:
+    """The day's fairness weight per percentage point of the highest abstraction share.
+
+    Taking one officer from a borough with n on duty moves its share by 100/n points, so in a
+    very small borough fairness could outweigh covering an event. The weight is capped so that
+    one officer's fairness cost stays under half the cost of leaving a low-priority post empty:
+    coverage always comes first, as the policy's priority order says."""
+    smallest = min((n for n in on_duty_by_borough if n > 0), default=0)
+    if smallest == 0:
+        return policy.weights.fairness_per_point
+    cheapest_cover = min(policy.weights.uncovered.values())
+    return min(policy.weights.fairness_per_point, 0.5 * cheapest_cover * smallest / 100.0)

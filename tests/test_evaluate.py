@@ -155,7 +155,8 @@ def test_fairness_and_max_borough_share() -> None:
     s = result.summary
     # Westminster 2/10, Lambeth 1/4; the TSG (all abstracted) is not a borough
     assert s.max_borough_abstraction_share == pytest.approx(0.25)
-    assert s.fairness_cost == pytest.approx(PER_POINT * 100 * 0.25)
+    # Lambeth has 4 on duty, so the weight is capped at 0.5 x 100 (low priority) x 4 / 100 = 2.
+    assert s.fairness_cost == pytest.approx(2.0 * 100 * 0.25)
     west = unit_row(result, WESTMINSTER, MON)
     assert (west.on_duty, west.abstracted, west.rest_day_called) == (10, 2, 0)
     lam = unit_row(result, LAMBETH, MON)
@@ -173,7 +174,8 @@ def test_fairness_sums_daily_maxima() -> None:
     prob = problem(west, [mon, tue])
     plan = Plan(assignments=[assign(prob, mon, west[0]), assign(prob, tue, west[1])])
     s = evaluate(prob, plan).summary
-    assert s.fairness_cost == pytest.approx(PER_POINT * 100 * (0.1 + 0.1))
+    # 10 on duty: the weight is capped at 0.5 x 100 x 10 / 100 = 5 a point.
+    assert s.fairness_cost == pytest.approx(5.0 * 100 * (0.1 + 0.1))
     assert s.max_borough_abstraction_share == pytest.approx(0.1)
 
 
@@ -199,7 +201,8 @@ def test_load_counts_rest_day_call_ins_but_fairness_does_not() -> None:
     s = result.summary
     assert s.max_borough_abstraction_share == pytest.approx(1 / 4)  # on-duty officers only
     assert s.max_borough_load_share == pytest.approx(2 / 4)  # plus the rest-day call-in
-    assert s.fairness_cost == pytest.approx(PER_POINT * 100 * 0.25)  # fairness is about core duty
+    # fairness is about core duty; 4 on duty caps the weight at 2 a point
+    assert s.fairness_cost == pytest.approx(2.0 * 100 * 0.25)
     row = unit_row(result, WESTMINSTER, SAT)
     assert (row.on_duty, row.abstracted, row.rest_day_called) == (4, 1, 1)
 
@@ -249,3 +252,12 @@ def test_summary_table_prints() -> None:
     text = kpi_summary_table(evaluate(prob, plan).summary)
     assert "Plan cost" in text and "Cancelled rest days" in text
     assert "8" in text.splitlines()[5]  # eight rest days cancelled for the serial
+
+
+def test_fairness_weight_is_the_policys_for_boroughs_of_real_size() -> None:
+    west = [officer(f"W{i}") for i in range(200)]
+    ev = event("E", MON, demand=(("constable", 20),))
+    prob = problem(west, [ev])
+    s = evaluate(prob, Plan(assignments=[assign(prob, ev, o) for o in west[:20]])).summary
+    assert PER_POINT == 50.0
+    assert s.fairness_cost == pytest.approx(PER_POINT * 100 * 0.1)

@@ -12,7 +12,7 @@ import numpy as np
 
 from planner.domain import Event, PlanningProblem, RoleSpec, Struct, Tour
 from planner.roster import ON, RESTING, IntArray, Roster
-from planner.rules import max_abstractable, on_duty_cost, rest_day_cost
+from planner.rules import fairness_per_point, max_abstractable, on_duty_cost, rest_day_cost
 
 ClassKey = tuple[str, str, str, tuple[str, ...]]
 
@@ -145,17 +145,18 @@ def build_day_input(
         )
         for c in used
     ]
+    borough_on_duty = _borough_on_duty(index, roster, rows, d)
     return DayInput(
         day=day,
         tours=tour_demands,
         classes=classes,
         windows=list(windows),
         floors=_floor_headroom(index, roster, rows, d),
-        borough_on_duty=_borough_on_duty(index, roster, rows, d),
+        borough_on_duty=borough_on_duty,
         roles=dict(policy.roles),
         uncovered_weight=dict(policy.weights.uncovered),
         travel_weight=policy.weights.travel_per_officer_minute,
-        fairness_per_point=policy.weights.fairness_per_point,
+        fairness_per_point=fairness_per_point(policy, borough_on_duty.values()),
     )
 
 

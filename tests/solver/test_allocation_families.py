@@ -129,3 +129,13 @@ def test_abstraction_fairness_relieves_the_borough_from_rest_days() -> None:
     assert len(plan.assignments) == 5 and all(a.rest_day_cancelled for a in plan.assignments)
     plan = solved(problem(crew, events))  # fairness off: on-duty officers cost nothing extra
     assert len(plan.assignments) == 5 and not any(a.rest_day_cancelled for a in plan.assignments)
+
+
+def test_coverage_comes_before_fairness_even_in_a_tiny_borough() -> None:
+    # Twelve officers on duty: each is 8 points of the borough's share. At the policy's full
+    # fairness weight that would cost more than leaving them idle; the weight is capped so it
+    # never outweighs covering the event.
+    plan = solved(
+        problem(officers(WESTMINSTER, 12), [event("E1", priority="low", constable=12)], policy=Policy())
+    )
+    assert len(plan.assignments) == 12 and plan.shortfalls == []
