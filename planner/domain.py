@@ -249,11 +249,14 @@ class Weights(Struct, frozen=True):
         default_factory=lambda: {"critical": 10000.0, "high": 2000.0, "normal": 400.0, "low": 100.0}
     )
     travel_per_officer_minute: float = 0.02
-    # Per percentage point of the day's highest share of a borough's on-duty officers abstracted.
-    # Covering demand still pays more for any borough with 50 or more officers on duty (every
-    # London borough has hundreds); at the most-abstracted borough it outweighs a rest-day
-    # cancellation, so the model relieves that borough from rest days where it can.
-    fairness_per_point: float = 50.0
+    # Fairness is priced on each day's highest share of a borough's on-duty officers taken for
+    # events: a little for every percentage point, and much more for each point above the
+    # threshold, where it outweighs a rest-day cancellation so the model relieves that borough
+    # from rest days. Quiet days stay cheap; days like Carnival are spread. Capped per day so
+    # that coverage always comes first (rules.fairness_weights).
+    fairness_per_point: float = 5.0
+    fairness_threshold: float = 0.30
+    fairness_per_point_above: float = 50.0
 
 
 def default_roles() -> dict[str, RoleSpec]:

@@ -42,7 +42,7 @@ from planner.facts import (
     rostered_hours,
 )
 from planner.plan import Plan
-from planner.rules import REST, fairness_per_point, floor_retained, on_duty_cost, rest_day_cost
+from planner.rules import REST, day_fairness_cost, floor_retained, on_duty_cost, rest_day_cost
 
 
 class PlanSummary(Struct):
@@ -61,9 +61,9 @@ class PlanSummary(Struct):
     overtime_cost: float
     travel_minutes: float  # officer-minutes from source unit to event borough
     travel_cost: float
-    # Sum over days of fairness_per_point x the day's highest borough abstraction share (on-duty
-    # officers taken for events per officer on duty) in percentage points, as the solver's
-    # fairness term. Boroughs with nobody on duty that day are left out.
+    # Sum over days of rules.day_fairness_cost of the day's highest borough abstraction share
+    # (on-duty officers taken for events per officer on duty), as the solver's fairness term.
+    # Boroughs with nobody on duty that day are left out.
     fairness_cost: float
     max_borough_abstraction_share: float  # highest abstracted (on duty) / on duty, any borough and day
     max_borough_load_share: float  # highest (abstracted + called in) / on duty, any borough and day
@@ -229,16 +229,18 @@ def _borough_shares(
     facts: PlanFacts, table: DutyTable
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per borough (rows) and day (columns): abstracted / on duty, and all officers sent to events
-    (abstracted + called in from rest days) / on duty, and each day's fairness weight per point.
+    (abstracted + called in from rest days) / on duty, and each day's fairness cost.
     Boroughs with nobody on duty count 0."""
     boroughs = [b.code for b in facts.problem.organisation.boroughs]
     on, ab, called = table.unit_totals(boroughs)
     share = np.divide(ab, on, out=np.zeros(on.shape, dtype=np.float64), where=on > 0)
     load = np.divide(ab + called, on, out=np.zeros(on.shape, dtype=np.float64), where=on > 0)
-    per_point = np.asarray(
-        [fairness_per_point(facts.policy, on[:, d].tolist()) for d in range(on.shape[1])], dtype=np.float64
+    highest = share.max(axis=0) if share.size else np.zeros(on.shape[1])
+    fairness = np.asarray(
+        [day_fairness_cost(facts.policy, float(highest[d]), on[:, d].tolist()) for d in range(on.shape[1])],
+        dtype=np.float64,
     )
-    return share, load, per_point
+    return share, load, fairness
 
 
 def _report_days(facts: PlanFacts) -> list[dt.date]:
@@ -335,9 +337,8 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
     events = _event_rows(facts)
     costs = _assignment_costs(facts, events)
     table = duty_table(facts)
-    shares, loads, per_point = _borough_shares(facts, table)
+    shares, loads, daily_fairness = _borough_shares(facts, table)
     max_share = float(shares.max()) if shares.size else 0.0
-    daily_share = shares.max(axis=0) if shares.size else np.zeros(0)
     breaches = floor_breaches(table, policy)
     days = _report_days(facts)
     units = _unit_rows(facts, table, costs, Counter((b.unit, b.day) for b in breaches), days)
@@ -347,7 +348,7 @@ def evaluate(problem: PlanningProblem, plan: Plan) -> Evaluation:
     covered = sum(r.covered_officers for r in event_rows)
     uncovered_weighted = sum(r.uncovered_weighted for r in event_rows)
     travel_cost = costs.travel_minutes * weights.travel_per_officer_minute
-    fairness_cost = float(100.0 * (per_point * daily_share).sum()) if daily_share.size else 0.0
+    fairness_cost = float(daily_fairness.sum())
     summary = PlanSummary(
         events=len({r.event_id for r in event_rows}),
         officers=len(problem.officers),

@@ -120,15 +120,26 @@ def max_abstractable(on_duty: int, share: float) -> int:
     return on_duty - floor_retained(on_duty, share)
 
 
-def fairness_per_point(policy: Policy, on_duty_by_borough: Iterable[int]) -> float:
-    """The day's fairness weight per percentage point of the highest abstraction share.
+def fairness_weights(policy: Policy, on_duty_by_borough: Iterable[int]) -> tuple[float, float]:
+    """The day's fairness weights: per percentage point of the highest abstraction share, and
+    extra per point above the policy's threshold.
 
     Taking one officer from a borough with n on duty moves its share by 100/n points, so in a
-    very small borough fairness could outweigh covering an event. The weight is capped so that
-    one officer's fairness cost stays under half the cost of leaving a low-priority post empty:
-    coverage always comes first, as the policy's priority order says."""
+    very small borough fairness could outweigh covering an event. Both weights are scaled down
+    so that one officer's fairness cost stays under half the cost of leaving a low-priority
+    post empty: coverage always comes first, as the policy's priority order says."""
+    weights = policy.weights
+    per_point, above = weights.fairness_per_point, weights.fairness_per_point_above
     smallest = min((n for n in on_duty_by_borough if n > 0), default=0)
-    if smallest == 0:
-        return policy.weights.fairness_per_point
-    cheapest_cover = min(policy.weights.uncovered.values())
-    return min(policy.weights.fairness_per_point, 0.5 * cheapest_cover * smallest / 100.0)
+    if smallest == 0 or per_point + above <= 0:
+        return per_point, above
+    cap = 0.5 * min(weights.uncovered.values()) * smallest / 100.0
+    scale = min(1.0, cap / (per_point + above))
+    return per_point * scale, above * scale
+
+
+def day_fairness_cost(policy: Policy, highest_share: float, on_duty_by_borough: Iterable[int]) -> float:
+    """The fairness cost of a day whose most-abstracted borough has `highest_share` taken."""
+    per_point, above = fairness_weights(policy, on_duty_by_borough)
+    excess = max(0.0, highest_share - policy.weights.fairness_threshold)
+    return 100.0 * (per_point * highest_share + above * excess)

@@ -155,8 +155,9 @@ def test_fairness_and_max_borough_share() -> None:
     s = result.summary
     # Westminster 2/10, Lambeth 1/4; the TSG (all abstracted) is not a borough
     assert s.max_borough_abstraction_share == pytest.approx(0.25)
-    # Lambeth has 4 on duty, so the weight is capped at 0.5 x 100 (low priority) x 4 / 100 = 2.
-    assert s.fairness_cost == pytest.approx(2.0 * 100 * 0.25)
+    # Lambeth has 4 on duty: the weights (5 a point, 50 above 30%) are scaled so that together
+    # they stay within 0.5 x 100 (low priority) x 4 / 100 = 2 a point; 25% is under the threshold.
+    assert s.fairness_cost == pytest.approx(100 * 5 * (2 / 55) * 0.25)
     west = unit_row(result, WESTMINSTER, MON)
     assert (west.on_duty, west.abstracted, west.rest_day_called) == (10, 2, 0)
     lam = unit_row(result, LAMBETH, MON)
@@ -174,8 +175,8 @@ def test_fairness_sums_daily_maxima() -> None:
     prob = problem(west, [mon, tue])
     plan = Plan(assignments=[assign(prob, mon, west[0]), assign(prob, tue, west[1])])
     s = evaluate(prob, plan).summary
-    # 10 on duty: the weight is capped at 0.5 x 100 x 10 / 100 = 5 a point.
-    assert s.fairness_cost == pytest.approx(5.0 * 100 * (0.1 + 0.1))
+    # 10 on duty: the weights are scaled to 0.5 x 100 x 10 / 100 = 5 a point together.
+    assert s.fairness_cost == pytest.approx(100 * 5 * (5 / 55) * (0.1 + 0.1))
     assert s.max_borough_abstraction_share == pytest.approx(0.1)
 
 
@@ -201,8 +202,8 @@ def test_load_counts_rest_day_call_ins_but_fairness_does_not() -> None:
     s = result.summary
     assert s.max_borough_abstraction_share == pytest.approx(1 / 4)  # on-duty officers only
     assert s.max_borough_load_share == pytest.approx(2 / 4)  # plus the rest-day call-in
-    # fairness is about core duty; 4 on duty caps the weight at 2 a point
-    assert s.fairness_cost == pytest.approx(2.0 * 100 * 0.25)
+    # fairness is about core duty; 4 on duty scales the weights to 2 a point together
+    assert s.fairness_cost == pytest.approx(100 * 5 * (2 / 55) * 0.25)
     row = unit_row(result, WESTMINSTER, SAT)
     assert (row.on_duty, row.abstracted, row.rest_day_called) == (4, 1, 1)
 
@@ -259,5 +260,14 @@ def test_fairness_weight_is_the_policys_for_boroughs_of_real_size() -> None:
     ev = event("E", MON, demand=(("constable", 20),))
     prob = problem(west, [ev])
     s = evaluate(prob, Plan(assignments=[assign(prob, ev, o) for o in west[:20]])).summary
-    assert PER_POINT == 50.0
+    assert PER_POINT == 5.0
     assert s.fairness_cost == pytest.approx(PER_POINT * 100 * 0.1)
+
+
+def test_fairness_costs_more_above_the_threshold() -> None:
+    west = [officer(f"W{i}") for i in range(200)]
+    ev = event("E", MON, demand=(("constable", 80),))
+    prob = problem(west, [ev])
+    s = evaluate(prob, Plan(assignments=[assign(prob, ev, o) for o in west[:80]])).summary
+    # 40% taken: 5 a point for 40 points, and 50 a point for the 10 points above 30%.
+    assert s.fairness_cost == pytest.approx(5 * 40 + 50 * 10)

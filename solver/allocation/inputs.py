@@ -12,7 +12,7 @@ import numpy as np
 
 from planner.domain import Event, PlanningProblem, RoleSpec, Struct, Tour
 from planner.roster import ON, RESTING, IntArray, Roster
-from planner.rules import fairness_per_point, max_abstractable, on_duty_cost, rest_day_cost
+from planner.rules import fairness_weights, max_abstractable, on_duty_cost, rest_day_cost
 
 ClassKey = tuple[str, str, str, tuple[str, ...]]
 
@@ -52,6 +52,8 @@ class DayInput(Struct):
     uncovered_weight: dict[str, float]
     travel_weight: float
     fairness_per_point: float
+    fairness_threshold: float
+    fairness_per_point_above: float
 
 
 def candidate_sources(problem: PlanningProblem, borough: str, officers_needed: int) -> dict[str, float]:
@@ -146,6 +148,7 @@ def build_day_input(
         for c in used
     ]
     borough_on_duty = _borough_on_duty(index, roster, rows, d)
+    per_point, per_point_above = fairness_weights(policy, borough_on_duty.values())
     return DayInput(
         day=day,
         tours=tour_demands,
@@ -156,7 +159,9 @@ def build_day_input(
         roles=dict(policy.roles),
         uncovered_weight=dict(policy.weights.uncovered),
         travel_weight=policy.weights.travel_per_officer_minute,
-        fairness_per_point=fairness_per_point(policy, borough_on_duty.values()),
+        fairness_per_point=per_point,
+        fairness_threshold=policy.weights.fairness_threshold,
+        fairness_per_point_above=per_point_above,
     )
 
 

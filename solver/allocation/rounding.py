@@ -79,15 +79,17 @@ def round_and_repair(day: DayInput, v: AllocationVariables, lp_values: FloatArra
                 values[column] = take
                 need -= take
 
-    if v.max_share is not None:
+    if v.max_share is not None and v.share_above is not None:
         values[v.max_share] = lp_values[v.max_share]
+        values[v.share_above] = lp_values[v.share_above]
     # First add units without raising any borough above the LP's highest share; then anywhere.
     for keep_fair in (True, False):
         _repair(day, v, values, posts, sent, cost, upper, keep_fair)
     for (t, role), var in v.shortfall.items():
         values[var] = dict(day.tours[t].demands)[role] - sent[(t, role)]
-    if v.max_share is not None:
+    if v.max_share is not None and v.share_above is not None:
         values[v.max_share] = highest_share(v, values)
+        values[v.share_above] = max(0.0, values[v.max_share] - 1000.0 * day.fairness_threshold)
     return values
 
 
@@ -96,6 +98,8 @@ def highest_share(v: AllocationVariables, values: FloatArray) -> float:
     assert v.max_share is not None
     matrix = v.model.matrix()
     rows = np.asarray([f == fairness.NAME for f in v.model.row_family], dtype=np.bool_)
+    if v.share_above is not None:  # the threshold row is not a borough's
+        rows &= np.asarray(matrix[:, v.share_above].toarray().ravel() == 0, dtype=np.bool_)
     fair = matrix[rows]
     share_coefficients = -fair[:, v.max_share].toarray().ravel()  # on-duty officers per borough
     without_share = values.copy()

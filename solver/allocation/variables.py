@@ -33,4 +33,5 @@ class AllocationVariables:
     units: dict[UnitKey, int] = field(default_factory=dict)  # units sent by a source
     shortfall: dict[tuple[int, str], int] = field(default_factory=dict)  # units not covered
     posts: dict[PostKey, int] = field(default_factory=dict)
-    max_share: int | None = None  # highest borough abstraction share today
+    max_share: int | None = None  # highest borough abstraction share today, per mille
+    share_above: int | None = None  # how far it exceeds the fairness threshold

@@ -17,7 +17,7 @@ DAY = dt.date(2027, 3, 3)  # a Wednesday
 # Tiny boroughs (a dozen officers on duty) make every officer a large share of the borough, so the
 # fairness term would dominate what a test is about. Tests of other rules switch it off; the
 # fairness tests pass the default policy explicitly.
-WITHOUT_FAIRNESS = Policy(weights=Weights(fairness_per_point=0.0))
+WITHOUT_FAIRNESS = Policy(weights=Weights(fairness_per_point=0.0, fairness_per_point_above=0.0))
 
 
 def officers(

@@ -38,7 +38,7 @@ def test_demand_cover_sends_what_exists_and_reports_the_rest() -> None:
 
 def test_travel_prefers_the_event_borough_then_the_nearest() -> None:
     crew = officers(WESTMINSTER, 4) + officers(KENSINGTON, 4) + officers(CAMDEN, 4)
-    no_fairness = Policy(weights=Weights(fairness_per_point=0.0))
+    no_fairness = Policy(weights=Weights(fairness_per_point=0.0, fairness_per_point_above=0.0))
     plan = solved(problem(crew, [event("E1", constable=6)], policy=no_fairness))
     sources = by_source(plan)
     assert sources.get(WESTMINSTER) == 4
@@ -112,7 +112,7 @@ def test_abstraction_fairness_spreads_the_load_between_boroughs() -> None:
     # Kensington, with it the two share the load.
     crew = officers(KENSINGTON, 10) + officers(CAMDEN, 10)
     events = [event("E1", constable=10)]
-    unfair = Policy(weights=Weights(fairness_per_point=0.0))
+    unfair = Policy(weights=Weights(fairness_per_point=0.0, fairness_per_point_above=0.0))
     plan = solved(problem(crew, events, policy=unfair))
     assert by_source(plan) == {KENSINGTON: 10}
     plan = solved(problem(crew, events, policy=Policy()))
@@ -121,14 +121,16 @@ def test_abstraction_fairness_spreads_the_load_between_boroughs() -> None:
 
 
 def test_abstraction_fairness_relieves_the_borough_from_rest_days() -> None:
-    # One borough, 60 on duty and 10 on a rest day (offset 3: Wednesday off). Taking its on-duty
-    # officers raises its abstraction share; at the default weight a rest-day call-in is cheaper.
-    crew = officers(WESTMINSTER, 60) + officers(WESTMINSTER, 10, offset=3)
-    events = [event("E1", constable=5)]
+    # One borough, 60 on duty and 40 on a rest day (offset 3: Wednesday off), an event for 25.
+    # Up to 30% of those on duty (18) the share is cheap; beyond it each on-duty officer costs
+    # more in fairness than a rest-day call-in, so the other 7 come from rest days.
+    crew = officers(WESTMINSTER, 60) + officers(WESTMINSTER, 40, offset=3)
+    events = [event("E1", constable=25)]
     plan = solved(problem(crew, events, policy=Policy()))
-    assert len(plan.assignments) == 5 and all(a.rest_day_cancelled for a in plan.assignments)
+    rest = [a for a in plan.assignments if a.rest_day_cancelled]
+    assert len(plan.assignments) == 25 and len(rest) == 7
     plan = solved(problem(crew, events))  # fairness off: on-duty officers cost nothing extra
-    assert len(plan.assignments) == 5 and not any(a.rest_day_cancelled for a in plan.assignments)
+    assert len(plan.assignments) == 25 and not any(a.rest_day_cancelled for a in plan.assignments)
 
 
 def test_coverage_comes_before_fairness_even_in_a_tiny_borough() -> None:

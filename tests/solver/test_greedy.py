@@ -36,8 +36,9 @@ def planned(p: PlanningProblem) -> Plan:
         key = (a.event_id, a.tour_index, a.role, a.source)
         units[key].add(a.unit_id)
         rest[key] += a.rest_day_cancelled
-    assert {(x.event_id, x.tour_index, x.role, x.source): (x.count, x.rest_day_officers)
-            for x in plan.allocations} == {k: (len(v), rest[k]) for k, v in units.items()}
+    assert {
+        (x.event_id, x.tour_index, x.role, x.source): (x.count, x.rest_day_officers) for x in plan.allocations
+    } == {k: (len(v), rest[k]) for k, v in units.items()}
     return plan
 
 
@@ -45,8 +46,9 @@ def sent(plan: Plan) -> dict[str, int]:
     return dict(Counter(a.source for a in plan.assignments))
 
 
-def serial_crew(unit: str, tag: str, *, sergeants: int = 1, constables: int = 6, drivers: int = 1,
-                offset: int = 0) -> list:  # type: ignore[type-arg]
+def serial_crew(
+    unit: str, tag: str, *, sergeants: int = 1, constables: int = 6, drivers: int = 1, offset: int = 0
+) -> list:  # type: ignore[type-arg]
     return (
         officers(unit, sergeants, rank="PS", skills=("PO_L2",), offset=offset, prefix=f"{tag}-ps")
         + officers(unit, constables, skills=("PO_L2",), offset=offset, prefix=f"{tag}-pc")
@@ -70,8 +72,7 @@ def test_then_the_nearest_boroughs_in_drive_time_order() -> None:
     travel = london().travel_minutes
     assert travel[KENSINGTON][WESTMINSTER] < travel[CAMDEN][WESTMINSTER] < travel[BROMLEY][WESTMINSTER]
     # Officers listed far-to-near, so problem order cannot explain the result.
-    crew = (officers(BROMLEY, 10) + officers(CAMDEN, 10) + officers(KENSINGTON, 10)
-            + officers(WESTMINSTER, 2))
+    crew = officers(BROMLEY, 10) + officers(CAMDEN, 10) + officers(KENSINGTON, 10) + officers(WESTMINSTER, 2)
     plan = planned(problem(crew, [event("E1", constable=8)]))
     assert sent(plan) == {WESTMINSTER: 2, KENSINGTON: 6}
     plan = planned(problem(crew, [event("E1", constable=25)]))
@@ -80,7 +81,7 @@ def test_then_the_nearest_boroughs_in_drive_time_order() -> None:
 
 def test_central_units_only_after_every_borough() -> None:
     # TSG (based in Lambeth, 38 min away) is nearer than Bromley (95 min), but is asked last.
-    crew = (officers("TSG", 10, role="central") + officers(BROMLEY, 4) + officers(WESTMINSTER, 2))
+    crew = officers("TSG", 10, role="central") + officers(BROMLEY, 4) + officers(WESTMINSTER, 2)
     plan = planned(problem(crew, [event("E1", constable=9)]))
     assert sent(plan) == {WESTMINSTER: 2, BROMLEY: 4, "TSG": 3}
 
@@ -110,16 +111,19 @@ def test_floors_are_policy_and_per_unit() -> None:
 
 def test_floors_hold_across_events_on_the_same_day() -> None:
     crew = officers(WESTMINSTER, 20, role="response")  # 75% floor: 5 of 20 may go
-    events = [event("AM", start_hour=8, hours=3, constable=3),
-              event("PM", start_hour=14, hours=3, constable=3)]
+    events = [
+        event("AM", start_hour=8, hours=3, constable=3),
+        event("PM", start_hour=14, hours=3, constable=3),
+    ]
     plan = planned(problem(crew, events))
     assert len(plan.assignments) == 5
     assert sum(s.officers_short for s in plan.shortfalls) == 1
 
 
 def test_rest_day_call_ins_do_not_count_against_the_floor() -> None:
-    crew = (officers(WESTMINSTER, 20, role="investigation")
-            + officers(WESTMINSTER, 10, role="investigation", offset=REST_OFFSET))
+    crew = officers(WESTMINSTER, 20, role="investigation") + officers(
+        WESTMINSTER, 10, role="investigation", offset=REST_OFFSET
+    )
     plan = planned(problem(crew, [event("E1", constable=8)]))
     assert Counter(a.rest_day_cancelled for a in plan.assignments) == {False: 3, True: 5}
     assert plan.shortfalls == []
@@ -131,8 +135,11 @@ def test_rest_day_call_ins_do_not_count_against_the_floor() -> None:
 def test_rest_days_cancelled_only_after_on_duty_officers_everywhere() -> None:
     # Westminster's own officers are all on a rest day; far-away Bromley's are on duty. Bromley's go
     # first; only then are Westminster rest days cancelled, nearest first.
-    crew = (officers(WESTMINSTER, 6, offset=REST_OFFSET) + officers(CAMDEN, 6, offset=REST_OFFSET)
-            + officers(BROMLEY, 4))
+    crew = (
+        officers(WESTMINSTER, 6, offset=REST_OFFSET)
+        + officers(CAMDEN, 6, offset=REST_OFFSET)
+        + officers(BROMLEY, 4)
+    )
     p = problem(crew, [event("E1", constable=6)])
     roster = Roster(p)
     assert all(roster.status[i, roster.day_index(DAY)] == RESTING for i in range(12))
@@ -186,8 +193,7 @@ def unit_members(plan: Plan) -> dict[str, list]:  # type: ignore[type-arg]
 
 def test_serials_whole_from_one_source() -> None:
     # Westminster can form one serial (a second lacks a sergeant and a driver); Camden one more.
-    crew = (serial_crew(WESTMINSTER, "w", constables=9) + serial_crew(CAMDEN, "c")
-            + serial_crew(BROMLEY, "b"))
+    crew = serial_crew(WESTMINSTER, "w", constables=9) + serial_crew(CAMDEN, "c") + serial_crew(BROMLEY, "b")
     plan = planned(problem(crew, [event("E1", serial_l2=2)]))
     units = unit_members(plan)
     assert len(units) == 2
@@ -209,9 +215,11 @@ def test_no_serial_from_pieces_of_two_sources() -> None:
 
 def test_specialist_posts_filled_first() -> None:
     # The only driver is listed first: filling the six constable posts first would take him.
-    crew = (officers(WESTMINSTER, 1, skills=("PO_L2", "DRIVER"), prefix="driver")
-            + officers(WESTMINSTER, 1, rank="PS", skills=("PO_L2",), prefix="sgt")
-            + officers(WESTMINSTER, 6, skills=("PO_L2",), prefix="pc"))
+    crew = (
+        officers(WESTMINSTER, 1, skills=("PO_L2", "DRIVER"), prefix="driver")
+        + officers(WESTMINSTER, 1, rank="PS", skills=("PO_L2",), prefix="sgt")
+        + officers(WESTMINSTER, 6, skills=("PO_L2",), prefix="pc")
+    )
     plan = planned(problem(crew, [event("E1", serial_l2=1)]))
     assert plan.shortfalls == []
     [driver] = [a for a in plan.assignments if a.slot == 2]
@@ -221,10 +229,12 @@ def test_specialist_posts_filled_first() -> None:
 def test_rest_day_round_tops_up_a_serial_from_the_same_source() -> None:
     # On duty Westminster holds a sergeant and 3 constables: no serial. On the rest-day round it makes
     # one up with 4 called-in officers, keeping its on-duty officers in the unit.
-    crew = (officers(WESTMINSTER, 1, rank="PS", skills=("PO_L2",), prefix="sgt")
-            + officers(WESTMINSTER, 3, skills=("PO_L2",), prefix="on")
-            + officers(WESTMINSTER, 5, skills=("PO_L2",), offset=REST_OFFSET, prefix="off")
-            + officers(WESTMINSTER, 1, skills=("PO_L2", "DRIVER"), offset=REST_OFFSET, prefix="drv"))
+    crew = (
+        officers(WESTMINSTER, 1, rank="PS", skills=("PO_L2",), prefix="sgt")
+        + officers(WESTMINSTER, 3, skills=("PO_L2",), prefix="on")
+        + officers(WESTMINSTER, 5, skills=("PO_L2",), offset=REST_OFFSET, prefix="off")
+        + officers(WESTMINSTER, 1, skills=("PO_L2", "DRIVER"), offset=REST_OFFSET, prefix="drv")
+    )
     plan = planned(problem(crew, [event("E1", serial_l2=1)]))
     assert len(plan.assignments) == 8
     assert sum(a.rest_day_cancelled for a in plan.assignments) == 4
@@ -235,8 +245,9 @@ def test_tsg_serials_before_roles_other_sources_could_also_staff() -> None:
     # TSG's Level 1 officers could staff the Level 2 serial too; Westminster, the only other source
     # of Level 2 serials, is on leave that day. A planner fills the TSG-only role first.
     tsg = [
-        msgspec.structs.replace(o, unit="TSG", duty_role="central",
-                                skills=tuple(sorted({*o.skills, "PO_L1"} - {"PO_L2"})))
+        msgspec.structs.replace(
+            o, unit="TSG", duty_role="central", skills=tuple(sorted({*o.skills, "PO_L1"} - {"PO_L2"}))
+        )
         for o in serial_crew("TSG", "t")
     ]
     away = (DateRange(start=DAY, end=DAY),)
@@ -269,11 +280,30 @@ def week_problem() -> PlanningProblem:
     events = []
     for k in range(7):
         day = start + dt.timedelta(days=k)
-        events.append(event(f"D{k}", WESTMINSTER, day=day, start_hour=10 + k % 3, hours=6,
-                            serial_l2=2 + k % 2, bronze=1, constable=6))
+        events.append(
+            event(
+                f"D{k}",
+                WESTMINSTER,
+                day=day,
+                start_hour=10 + k % 3,
+                hours=6,
+                serial_l2=2 + k % 2,
+                bronze=1,
+                constable=6,
+            )
+        )
         events.append(event(f"F{k}", CAMDEN, day=day, start_hour=15, hours=4, constable=20 + 8 * k))
-    events.append(event("LONG", KENSINGTON, day=start + dt.timedelta(days=2), start_hour=9, hours=40,
-                        serial_l2=1, constable=4))
+    events.append(
+        event(
+            "LONG",
+            KENSINGTON,
+            day=start + dt.timedelta(days=2),
+            start_hour=9,
+            hours=40,
+            serial_l2=1,
+            constable=4,
+        )
+    )
     return problem(crew, events, start=start, end=start + dt.timedelta(days=6))
 
 

@@ -47,8 +47,9 @@ def test_a_deployment_frees_night_officers_for_the_next_morning() -> None:
 
 def test_without_the_saturday_event_sunday_stays_short() -> None:
     crew = night_crew(10)
-    p = problem(crew, [event("SUN", day=SUNDAY, start_hour=10, hours=8, constable=10)],
-                start=SATURDAY, end=SUNDAY)
+    p = problem(
+        crew, [event("SUN", day=SUNDAY, start_hour=10, hours=8, constable=10)], start=SATURDAY, end=SUNDAY
+    )
     plan = solve(p, workers=1)
     assert validate(p, plan) == []
     assert plan.assignments == []
