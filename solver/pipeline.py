@@ -123,9 +123,18 @@ def _executor(problem_bytes: bytes, workers: int, days: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=mp.get_context("spawn"),
-        initializer=_init_worker,
+        initializer=_init_pool_worker,
         initargs=(problem_bytes,),
     )
+
+
+def _init_pool_worker(problem_bytes: bytes) -> None:
+    # HiGHS' MIP writes debugging lines straight to file descriptor 1; a worker reports only
+    # through its pipe, so its standard output can go.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    _init_worker(problem_bytes)
 
 
 # --------------------------------------------------------------------------- orchestration
