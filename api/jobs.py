@@ -38,6 +38,7 @@ import msgspec
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from api.db.compat import decode_lenient
 from api.db.engine import make_sync_engine, utcnow
 from api.db.models import (
     DatasetVersion,
@@ -103,7 +104,7 @@ def build_problem(conn: Connection, start: dt.date, end: dt.date, policy_version
     prow = conn.execute(query.limit(1)).first()
     if prow is None:
         raise LookupError(f"policy version {policy_version} does not exist")
-    policy = msgspec.json.decode(prow.body, type=Policy)
+    policy = decode_lenient(prow.body, Policy)
     officers = tuple(
         officer_from_row(r)
         for r in conn.execute(select(*OFFICER_COLUMNS).order_by(OfficerRow.service_number))

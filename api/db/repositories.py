@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.db.compat import decode_lenient
 from api.db.engine import utcnow
 from api.db.models import DatasetVersion, EventRow, OfficerRow, PolicyVersion
 from planner.domain import DateRange, Event, Officer, Policy, RoleDemand
@@ -208,7 +209,7 @@ async def policy_version(conn: AsyncConnection, version: int | None) -> tuple[in
     row = (await conn.execute(query.limit(1))).first()
     if row is None:
         return None
-    return row.version, msgspec.json.decode(row.body, type=Policy), row
+    return row.version, decode_lenient(row.body, Policy), row
 
 
 OFFICER_COLUMNS = [OfficerRow.__table__.c[f] for f in OFFICER_FIELDS]

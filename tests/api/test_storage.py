@@ -70,3 +70,21 @@ def test_deployable_roles_follow_the_policy(service: Service) -> None:
     assert c.put("/policy", json={"policy": policy}, headers=h).status_code == 201
     codes = [r["code"] for r in c.get("/reference/deployable-roles", headers=service.h("analyst")).json()]
     assert "cordon" in codes
+
+
+def test_a_policy_stored_by_an_older_version_still_reads(service: Service) -> None:
+    """A stored policy with a field today's Policy no longer has: the field is ignored, not a 500."""
+    import json
+
+    from sqlalchemy import update
+
+    engine = make_sync_engine(service.settings.db, pooled=False)
+    with engine.begin() as conn:
+        body = json.loads(conn.execute(select(PolicyVersion.body)).scalar_one())
+        body["retired_setting"] = 3
+        body["floors"]["old_floor"] = 0.5
+        conn.execute(update(PolicyVersion).values(body=json.dumps(body)))
+    engine.dispose()
+    r = service.client.get("/policy", headers=service.h("planner"))
+    assert r.status_code == 200
+    assert "retired_setting" not in r.json()["policy"] and "old_floor" not in r.json()["policy"]["floors"]
