@@ -193,8 +193,12 @@ class GreedyPlanner:
         priority = {p: i for i, p in enumerate(PRIORITIES)}
         work.sort(
             key=lambda w: (
-                w.tour.day, -w.officers, priority.get(w.event.priority, len(priority)),
-                w.tour.start, w.event.external_id, w.tour.index,
+                w.tour.day,
+                -w.officers,
+                priority.get(w.event.priority, len(priority)),
+                w.tour.start,
+                w.event.external_id,
+                w.tour.index,
             )
         )
         return work
@@ -284,8 +288,7 @@ class GreedyPlanner:
             taken.append(got)
         complete = min(units, *(len(picked[i]) // s.count for i, s in enumerate(slots)))
         return [
-            [picked[i][k * s.count : (k + 1) * s.count] for i, s in enumerate(slots)]
-            for k in range(complete)
+            [picked[i][k * s.count : (k + 1) * s.count] for i, s in enumerate(slots)] for k in range(complete)
         ]
 
     def commit(self, units: list[list[IntArray]], day: int, start: int, end: int) -> None:
@@ -380,8 +383,13 @@ class GreedyPlanner:
                         )
             self.allocations.append(
                 Allocation(
-                    event_id=event.external_id, tour_index=tour.index, day=tour.day, role=role,
-                    source=source, count=len(units), rest_day_officers=rest_officers,
+                    event_id=event.external_id,
+                    tour_index=tour.index,
+                    day=tour.day,
+                    role=role,
+                    source=source,
+                    count=len(units),
+                    rest_day_officers=rest_officers,
                 )
             )
 
@@ -390,8 +398,13 @@ class GreedyPlanner:
     ) -> None:
         self.shortfalls.append(
             Shortfall(
-                event_id=tour.event_id, tour_index=tour.index, day=tour.day, role=role,
-                required=required, filled=filled, officers_short=(required - filled) * size,
+                event_id=tour.event_id,
+                tour_index=tour.index,
+                day=tour.day,
+                role=role,
+                required=required,
+                filled=filled,
+                officers_short=(required - filled) * size,
                 reasons=reasons,
             )
         )

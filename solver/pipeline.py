@@ -29,12 +29,14 @@ from planner.plan import Allocation, Assignment, Plan, Progress, Shortfall, Stag
 from planner.roster import Roster, officer_classes
 from planner.rules import event_tours
 from solver.allocation.inputs import SupplyIndex, build_day_input
-from solver.allocation.model import DayResult, UnitAllocation, solve_day
+from solver.allocation.model import QUIET_DAY_GAP, DayResult, UnitAllocation, solve_day
 from solver.rostering import RosterResult, UnfilledUnits, UnitRequest, roster_requests
 
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
 FEEDBACK_ROUNDS = 3
+# Horizons longer than this many days skip the MIP on quiet days (solve_day's quiet_gap).
+LONG_HORIZON_DAYS = 31
 
 
 class SolveCancelled(Exception):
@@ -73,7 +75,7 @@ def _state() -> tuple[PlanningProblem, list[tuple[str, str, str, tuple[str, ...]
     return problem, keys, class_of  # type: ignore[return-value]
 
 
-def allocate_days(days: list[dt.date]) -> list[DayResult]:
+def allocate_days(days: list[dt.date], quiet_gap: float = 0.0) -> list[DayResult]:
     """Stage 1 for some days against the published roster (runs in a worker)."""
     problem, keys, class_of = _state()
     roster = _worker_state.get("roster")
@@ -84,7 +86,7 @@ def allocate_days(days: list[dt.date]) -> list[DayResult]:
     results = []
     for day in days:
         day_input = build_day_input(problem, roster, index, day, demand[day])  # type: ignore[arg-type]
-        results.append(solve_day(day_input))
+        results.append(solve_day(day_input, quiet_gap=quiet_gap))
     return results
 
 
@@ -216,7 +218,8 @@ def _run_allocation(
 ) -> list[DayResult]:
     results: list[DayResult] = []
     objective = bound = 0.0
-    futures = [pool.submit(allocate_days, chunk) for chunk in _chunks(days, 7)]
+    quiet_gap = QUIET_DAY_GAP if len(days) > LONG_HORIZON_DAYS else 0.0
+    futures = [pool.submit(allocate_days, chunk, quiet_gap) for chunk in _chunks(days, 7)]
     for future in futures:
         if should_stop():
             for f in futures:

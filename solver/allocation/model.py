@@ -21,10 +21,11 @@ from solver.linear import Solution
 
 INTEGRALITY_TOLERANCE = 1e-6
 # The repaired rounding is kept without a MIP when it is within this relative gap of the LP
-# bound, or within this many paid-hour equivalents (a quiet day: a MIP would cost more time than
-# the few hours it could save; the year's gap is reported all the same).
+# bound. Long horizons also skip it on quiet days within `quiet_gap` paid-hour equivalents of
+# the bound (see solve_day): there a MIP costs more time than the few hours it could save, and
+# the horizon's gap, dominated by its big days, is reported all the same.
 MIP_WORTHWHILE_GAP = 0.002
-MIP_WORTHWHILE_ABSOLUTE_GAP = 200.0
+QUIET_DAY_GAP = 200.0
 # Above this absolute gap (paid-hour equivalents) the full MIP is worth its seconds.
 FULL_MIP_ABSOLUTE_GAP = 2000.0
 FULL_MIP_SECONDS = 30.0
@@ -152,7 +153,7 @@ def build(day: DayInput) -> AllocationVariables:
     return v
 
 
-def solve_day(day: DayInput, *, mip_time_limit: float = 1.0) -> DayResult:
+def solve_day(day: DayInput, *, mip_time_limit: float = 1.0, quiet_gap: float = 0.0) -> DayResult:
     started = time.perf_counter()
     v = build(day)
     lp = v.model.solve(relax=True, solver="glop")
@@ -164,7 +165,7 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 1.0) -> DayResult:
     best: Solution = lp
     method = "lp"
     if not lp_integral:
-        best, method = _integer_solution(day, v, lp, mip_time_limit)
+        best, method = _integer_solution(day, v, lp, mip_time_limit, quiet_gap)
     assert best.values is not None and best.objective is not None
     return DayResult(
         day=day.day,
@@ -183,7 +184,7 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 1.0) -> DayResult:
 
 
 def _integer_solution(
-    day: DayInput, v: AllocationVariables, lp: Solution, time_limit: float
+    day: DayInput, v: AllocationVariables, lp: Solution, time_limit: float, quiet_gap: float
 ) -> tuple[Solution, str]:
     """An integer plan near the LP optimum, and the best bound known for the day.
 
@@ -205,10 +206,7 @@ def _integer_solution(
     )
     method = "rounding"
     absolute_gap = _objective(best) - lp.objective
-    if (
-        _gap(_objective(best), lp.objective) <= MIP_WORTHWHILE_GAP
-        or absolute_gap <= MIP_WORTHWHILE_ABSOLUTE_GAP
-    ):
+    if _gap(_objective(best), lp.objective) <= MIP_WORTHWHILE_GAP or absolute_gap <= quiet_gap:
         return best, method
     if time_limit <= 0:
         return best, method
