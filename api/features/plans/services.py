@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.engine import utcnow
 from api.db.models import Job, OfficerRow, PlanAssignment, PlanRecord, PlanShortfall, PolicyVersion
-from api.db.repositories import dumps
-from api.features.plans.schemas import Inputs, JobOut, NamedAssignment, PlanRequest, ShortfallOut
+from api.db.repositories import dumps, page
+from api.features.common import page_info
+from api.features.plans.schemas import Inputs, JobOut, JobPage, NamedAssignment, PlanRequest, ShortfallOut
 from api.jobs import CANCELLED, FINAL, QUEUED, RUNNING, new_job_id
 from api.problems import ProblemError
 
@@ -238,3 +239,11 @@ def day_bounds(query: Select[Any], column: Any, start: dt.date | None, end: dt.d
     if end:
         query = query.where(column <= end)
     return query
+
+
+async def list_jobs(conn: AsyncConnection, status: str | None, limit: int, offset: int) -> JobPage:
+    query = select(Job).order_by(Job.created_at.desc(), Job.id)
+    if status:
+        query = query.where(Job.status == status)
+    rows, total = await page(conn, query, limit, offset)
+    return JobPage(items=[job_out(r) for r in rows], page=page_info(total, limit, offset))
