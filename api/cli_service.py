@@ -58,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
         from api.demo import load_demo
 
         load_demo(settings)
+    _hint_first_key(settings)
     worker: subprocess.Popen[bytes] | None = None
     if settings.worker.mode == "embedded" and not args.no_worker:
         worker = subprocess.Popen(
@@ -82,6 +83,26 @@ def _serve(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _hint_first_key(settings: object) -> None:
+    """On a database without any active key, say how to make the first one (there is no default key)."""
+    from sqlalchemy import func, select
+
+    from api.db.engine import make_sync_engine
+    from api.db.models import ApiKey
+
+    engine = make_sync_engine(settings.db, pooled=False)  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        keys = conn.execute(
+            select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
+        ).scalar_one()
+    engine.dispose()
+    if not keys:
+        logging.getLogger("api").warning(
+            "no API keys yet: every endpoint except /health and /schema needs one; "
+            "run `planner create-admin-key` (and `--role planner` for a planner key)"
+        )
 
 
 def _stop_with_parent() -> None:

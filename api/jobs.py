@@ -445,7 +445,8 @@ class Worker:
         self.cfg = settings.worker
         self.engine = engine or make_sync_engine(settings.db)
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.stop = threading.Event()
+        self.stop = threading.Event()  # for callers in other threads (tests, an embedding process)
+        self._signalled = False  # set by signal handlers, which must not take locks (see request_stop)
 
     # ---- claiming
 
@@ -631,7 +632,7 @@ class Worker:
                     outcome = message
                     break
                 now = time.monotonic()
-                if self.stop.is_set():
+                if self.stopping:
                     self._kill(child, cancel)
                     self._requeue(claim)
                     return QUEUED
@@ -712,6 +713,15 @@ class Worker:
                 )
             )
 
+    @property
+    def stopping(self) -> bool:
+        return self._signalled or self.stop.is_set()
+
+    def request_stop(self) -> None:
+        """Safe in a signal handler: only sets a flag. (Event.set() there can deadlock: the handler
+        runs in the main thread, which may be inside Event.wait() holding the Event's lock.)"""
+        self._signalled = True
+
     def run_once(self) -> str | None:
         claim = self.claim()
         if claim is None:
@@ -723,7 +733,7 @@ class Worker:
 
     def run_forever(self) -> None:
         log.info("worker %s polling every %.2fs", self.id, self.cfg.poll_seconds)
-        while not self.stop.is_set():
+        while not self.stopping:
             try:
                 if self.run_once() is None:
                     self.stop.wait(self.cfg.poll_seconds)
@@ -740,7 +750,7 @@ def run_worker(settings: Settings) -> int:
     worker = Worker(settings)
 
     def _stop(*_: Any) -> None:
-        worker.stop.set()
+        worker.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -99,3 +99,25 @@ def test_serve_runs_api_and_worker_and_stops_both(tmp_path: Path) -> None:
     while _alive(int(workers[0])) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(int(workers[0])), "the worker stops with serve"
+
+
+@pytest.mark.slow
+def test_worker_exits_on_sigterm_while_polling(tmp_path: Path) -> None:
+    """SIGTERM must stop an idle worker promptly, whatever it was doing when the signal landed (a
+    handler that took the stop Event's lock could deadlock against the main thread's wait)."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path}/planner.sqlite3",
+        PLANNER_LOG_LEVEL="WARNING",
+        PLANNER_WORKER_POLL_SECONDS="0.001",
+    )
+    for _ in range(3):
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+        try:
+            time.sleep(1.5)  # migrated and polling
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(5) == 0
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
