@@ -99,3 +99,24 @@ def test_impact_from_a_solved_plan_counts_abstracted_investigators() -> None:
     assert west.investigators_on_duty == [20]
     assert west.investigators_abstracted == [4]
     assert west.investigation_floor == [10]
+
+
+def test_added_delay_separates_the_plan_from_a_borough_that_cannot_keep_up() -> None:
+    # Intake 10 a day, capacity 5 without events: the backlog grows 5 a day regardless (delay 1, 2
+    # with capacity 5 as the divisor); the plan takes 2 investigators (1 crime a day) on day 2.
+    settings = ImpactSettings(
+        share_needing_investigator=1.0, crimes_per_investigator_day=0.5, yearly_crime={A: 10 * DAYS_PER_YEAR}
+    )
+    inv = InvestigatorDays(
+        first=DAY,
+        boroughs=[A, B],
+        on_duty=[[10, 10], [0, 0]],
+        abstracted=[[0, 2], [0, 0]],
+        floor=[[9, 9], [0, 0]],
+    )
+    a = project(org(), inv, settings).boroughs[0]
+    assert a.backlog_baseline == [5.0, 10.0]
+    assert a.backlog_plan == [5.0, 11.0]
+    assert a.delay_plan == [1.0, 2.2]
+    assert a.worst_added_delay == pytest.approx(0.2)
+    assert a.mean_added_delay == pytest.approx(0.1)

@@ -214,25 +214,26 @@ function drawFrontier(points) {
   const w = 600, h = 240, pad = 36;
   const chart = svg(w, h);
   if (!points.length) { $("frontier-chart").replaceChildren(); return; }
-  const maxDelay = Math.max(0.5, ...points.map((p) => p.worst_delay));
+  const maxDelay = Math.max(0.5, ...points.map((p) => p.worst_added_delay));
   const x = (f) => pad + ((f - 0.5) / 0.5) * (w - 2 * pad);
   const yCov = (c) => h - pad - c * (h - 2 * pad);
   const yDelay = (d) => h - pad - (d / maxDelay) * (h - 2 * pad);
   axes(chart, w, h, pad, 1, "coverage share");
   add(chart, "text", { x: w - pad, y: 14, "font-size": 10, "text-anchor": "end" }, `${fmt(maxDelay)} days delay`);
   polyline(chart, points.map((p) => x(p.investigation_floor)), points.map((p) => yCov(p.coverage_share)), "#1849a9", "frontier-coverage");
-  polyline(chart, points.map((p) => x(p.investigation_floor)), points.map((p) => yDelay(p.worst_delay)), "#d92d20", "frontier-delay");
+  polyline(chart, points.map((p) => x(p.investigation_floor)), points.map((p) => yDelay(p.worst_added_delay)), "#d92d20", "frontier-delay");
   points.forEach((p) => {
     const c = add(chart, "circle", { cx: x(p.investigation_floor), cy: yCov(p.coverage_share), r: 4, fill: "#1849a9", class: "frontier-point" });
-    add(c, "title", {}, `floor ${(100 * p.investigation_floor).toFixed(0)}%: coverage ${(100 * p.coverage_share).toFixed(2)}%, worst delay ${fmt(p.worst_delay)} d`);
+    add(c, "title", {}, `floor ${(100 * p.investigation_floor).toFixed(0)}%: coverage ${(100 * p.coverage_share).toFixed(2)}%, worst added delay ${fmt(p.worst_added_delay)} d`);
     add(chart, "text", { x: x(p.investigation_floor) - 10, y: h - pad + 14, "font-size": 10 }, `${Math.round(100 * p.investigation_floor)}%`);
   });
-  legend(chart, pad + 10, 20, [["coverage share", "#1849a9"], ["worst allocation delay", "#d92d20"]]);
+  legend(chart, pad + 10, 20, [["coverage share", "#1849a9"], ["worst delay added by events", "#d92d20"]]);
   $("frontier-chart").replaceChildren(chart);
   $("frontier-table").replaceChildren(table(
-    ["Floor", "Covered", "Uncovered critical", "Rest days", "Rest-day cost (h)", "Overtime (h)", "Worst delay", "Mean delay"],
+    ["Floor", "Covered", "Uncovered critical", "Rest days", "Rest-day cost (h)", "Overtime (h)", "Worst delay", "Mean delay", "Worst added", "Mean added"],
     points.map((p) => [`${Math.round(100 * p.investigation_floor)}%`, (100 * p.coverage_share).toFixed(2) + "%",
-      p.uncovered_critical, p.cancelled_rest_days, p.rest_day_cost, p.overtime_cost, p.worst_delay, p.mean_delay])));
+      p.uncovered_critical, p.cancelled_rest_days, p.rest_day_cost, p.overtime_cost, p.worst_delay, p.mean_delay,
+      p.worst_added_delay, p.mean_added_delay])));
 }
 
 async function loadFrontier() {
