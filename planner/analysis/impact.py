@@ -32,6 +32,7 @@ from planner.rules import floor_retained
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 DAYS_PER_YEAR = 365.25
+CAP = 1e6  # days: JSON has no infinity; a borough with no investigators reports this delay
 
 
 class ImpactSettings(Struct, frozen=True):
@@ -175,7 +176,8 @@ def _series(
     initial = settings.initial_backlog_days * intake
     b_plan = backlog(intake, plan_capacity, initial)
     b_base = backlog(intake, base_capacity, initial)
-    d_plan, d_base = delay(b_plan, normal), delay(b_base, normal)
+    # capped so that a borough with no investigators (infinite delay either way) adds nothing
+    d_plan, d_base = np.minimum(delay(b_plan, normal), CAP), np.minimum(delay(b_base, normal), CAP)
     return Series(
         code=code,
         name=name,
@@ -199,12 +201,11 @@ def _series(
 
 
 def _finite(x: float) -> float:
-    # JSON has no infinity; a borough with no investigators at all reports a very long delay
-    return round(float(min(x, 1e6)), 3)
+    return round(float(min(x, CAP)), 3)
 
 
 def _rounded(values: FloatArray) -> list[float]:
-    return [round(float(v), 3) for v in np.minimum(values, 1e6)]
+    return [round(float(v), 3) for v in np.minimum(values, CAP)]
 
 
 def project(organisation: Organisation, inv: InvestigatorDays, settings: ImpactSettings) -> Impact:

@@ -120,3 +120,14 @@ def test_added_delay_separates_the_plan_from_a_borough_that_cannot_keep_up() -> 
     assert a.delay_plan == [1.0, 2.2]
     assert a.worst_added_delay == pytest.approx(0.2)
     assert a.mean_added_delay == pytest.approx(0.1)
+
+
+def test_a_borough_without_investigators_reports_a_capped_delay_and_adds_nothing() -> None:
+    settings = ImpactSettings(share_needing_investigator=1.0, yearly_crime={A: 10 * DAYS_PER_YEAR})
+    inv = InvestigatorDays(
+        first=DAY, boroughs=[A, B], on_duty=[[0], [0]], abstracted=[[0], [0]], floor=[[0], [0]]
+    )
+    impact = project(org(), inv, settings)
+    a = impact.boroughs[0]
+    assert a.delay_plan == [1e6] and a.worst_added_delay == 0.0 and a.mean_added_delay == 0.0
+    assert impact.mean_added_delay == 0.0  # finite: it is stored as JSON
