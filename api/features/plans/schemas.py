@@ -68,7 +68,7 @@ class StageOut(Schema):
     objective: float | None = None
     bound: float | None = None
     gap: float | None = None
-    details: dict[str, float] = {}
+    details: dict[str, float | None] = {}
 
 
 class PlanResult(Schema):
