@@ -165,7 +165,7 @@ def solve(
 
     started = time.perf_counter()
     with _executor(problem_bytes, workers, len(days)) as pool:
-        day_results = _run_allocation(pool, days, report, should_stop)
+        day_results = _run_allocation(pool, demand, report, should_stop)
         stages.append(_allocation_stats(day_results, time.perf_counter() - started))
         roster_started = time.perf_counter()
         tour_times = {(e.external_id, t.index): t for ts in demand.values() for e, t, _ in ts}
@@ -214,12 +214,18 @@ def solve(
 
 
 def _run_allocation(
-    pool: Executor, days: list[dt.date], report: ProgressCallback, should_stop: CancelCheck
+    pool: Executor,
+    demand: dict[dt.date, TourDemands],
+    report: ProgressCallback,
+    should_stop: CancelCheck,
 ) -> list[DayResult]:
+    days = list(demand)
     results: list[DayResult] = []
     objective = bound = 0.0
     quiet_gap = QUIET_DAY_GAP if len(days) > LONG_HORIZON_DAYS else 0.0
-    futures = [pool.submit(allocate_days, chunk, quiet_gap) for chunk in _chunks(days, 7)]
+    # Busiest days first, in small chunks, so one worker is not left with Carnival at the end.
+    by_load = sorted(days, key=lambda d: -sum(n for _e, _t, roles in demand[d] for _r, n in roles))
+    futures = [pool.submit(allocate_days, chunk, quiet_gap) for chunk in _chunks(by_load, 3)]
     for future in futures:
         if should_stop():
             for f in futures:
@@ -240,7 +246,7 @@ def _run_allocation(
                 gap=_gap(objective, bound),
             )
         )
-    return results
+    return sorted(results, key=lambda r: r.day)
 
 
 def _gap(objective: float, bound: float) -> float:
