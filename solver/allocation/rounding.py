@@ -118,64 +118,71 @@ def _repair(
     upper: FloatArray,
     keep_fair: bool,
 ) -> None:
+    """Add whole units back, most valuable shortfall first; each unit from the source where it
+    is cheapest given the room left (so one source's rest days are not cancelled while another
+    source still has officers on duty)."""
     room = _RowRoom(v, values, keep_fair)
     units_of: dict[tuple[int, str], list[tuple[UnitKey, int]]] = defaultdict(list)
     for unit, var in v.units.items():
         units_of[(unit.tour, unit.role)].append((unit, var))
-    for key in units_of:
-        units_of[key].sort(key=lambda uv: _unit_cost(day, uv[0], posts, cost))
-
-    def short(key: tuple[int, str]) -> int:
-        return dict(day.tours[key[0]].demands)[key[1]] - sent[key]
 
     order = sorted(
         v.shortfall,
         key=lambda k: -day.uncovered_weight[day.tours[k[0]].priority] * day.roles[k[1]].size,
     )
     for key in order:
-        for unit, var in units_of[key]:
-            while (
-                short(key) > 0
-                and values[var] < upper[var]
-                and _add_unit(day, unit, posts, values, room, upper)
-            ):
-                values[var] += 1
-                sent[key] += 1
-            if short(key) <= 0:
+        demand = dict(day.tours[key[0]].demands)[key[1]]
+        candidates = units_of[key]
+        while sent[key] < demand and candidates:
+            best: tuple[float, int, list[tuple[int, float]]] | None = None
+            for unit, var in candidates:
+                if values[var] >= upper[var]:
+                    continue
+                plan = _cheapest_unit(day, unit, posts, values, room, upper, cost)
+                if plan is not None and (best is None or plan[0] < best[0]):
+                    best = (plan[0], var, plan[1])
+            if best is None:
                 break
+            _, var, additions = best
+            for column, take in additions:
+                room.add(column, take)
+                values[column] += take
+            values[var] += 1
+            sent[key] += 1
 
 
-def _unit_cost(
-    day: DayInput, unit: UnitKey, posts: dict[tuple[UnitKey, int], list[int]], cost: FloatArray
-) -> float:
-    slots = day.roles[unit.role].slots
-    return sum(cost[posts[(unit, i)][0]] * s.count for i, s in enumerate(slots) if posts[(unit, i)])
-
-
-def _add_unit(
+def _cheapest_unit(
     day: DayInput,
     unit: UnitKey,
     posts: dict[tuple[UnitKey, int], list[int]],
     values: FloatArray,
     room: _RowRoom,
     upper: FloatArray,
-) -> bool:
-    """Add one whole unit from the cheapest posts with room, or nothing."""
-    added: list[tuple[int, float]] = []
+    cost: FloatArray,
+) -> tuple[float, list[tuple[int, float]]] | None:
+    """The cheapest posts with room for one whole unit from this source, without taking them.
+
+    Posts are taken tentatively as they are chosen (two slots may share a class, and so its
+    supply row) and always given back before returning."""
+    additions: list[tuple[int, float]] = []
+    total = 0.0
+    complete = True
     for i, slot in enumerate(day.roles[unit.role].slots):
         need = float(slot.count)
-        for column in posts[(unit, i)]:
+        for column in posts[(unit, i)]:  # cheapest first
             take = min(need, room.room(column), upper[column] - values[column])
             if take >= 1:
                 room.add(column, take)
                 values[column] += take
-                added.append((column, take))
+                additions.append((column, take))
+                total += take * cost[column]
                 need -= take
             if need <= 0:
                 break
         if need > 0:
-            for column, take in added:  # roll back the partial unit
-                room.add(column, -take)
-                values[column] -= take
-            return False
-    return True
+            complete = False
+            break
+    for column, take in additions:
+        room.add(column, -take)
+        values[column] -= take
+    return (total, additions) if complete else None
