@@ -19,12 +19,16 @@ Two levels of detail:
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing as mp
 import os
+import pickle
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -36,8 +40,8 @@ from planner.facts import on_duty_table
 from planner.plan import Plan, Progress, StageStats
 from planner.roster import Roster, officer_classes
 from planner.rules import floor_retained
-from solver.allocation.inputs import SupplyIndex, build_day_input
-from solver.allocation.model import solve_day
+from solver.allocation.inputs import DayInput, SupplyIndex, _floor_headroom, build_day_input
+from solver.allocation.model import DayResult, solve_day
 from solver.allocation.variables import REST_DAY
 from solver.pipeline import SolveCancelled, solve, tours_by_day
 
@@ -60,6 +64,7 @@ class FrontierPoint(Struct):
     worst_added_delay: float  # days the plan adds to the no-abstraction delay, worst borough-day
     mean_added_delay: float  # mean over boroughs of their mean added delay
     seconds: float
+    solved_days: int = 0  # days whose stage 1 was solved for this point (others reuse a looser one)
 
 
 class Frontier(Struct):
@@ -148,6 +153,195 @@ def allocation_point(
     )
 
 
+# --------------------------------------------------------------------------- all points, day by day
+
+
+@dataclass
+class _Totals:
+    """One point's figures summed over some days, and investigators taken per borough and day."""
+
+    demand: int = 0
+    covered: int = 0
+    critical: int = 0
+    rest_days: int = 0
+    rest_cost: float = 0.0
+    overtime: float = 0.0
+    taken: dict[dt.date, list[int]] = field(default_factory=dict)
+    solves: int = 0
+
+
+def _day_figures(
+    totals: _Totals,
+    result: DayResult,
+    day_input: DayInput,
+    tours: list[Any],
+    keys: list[Any],
+    roles: dict[str, Any],
+    row_of: dict[str, int],
+) -> None:
+    by_tour = {(t.event_id, t.tour_index): t for t in day_input.tours}
+    got: dict[tuple[str, int, str], int] = defaultdict(int)
+    taken = [0] * len(row_of)
+    for alloc in result.allocations:
+        got[(alloc.event_id, alloc.tour_index, alloc.role)] += alloc.units
+        demand_row = by_tour[(alloc.event_id, alloc.tour_index)]
+        for post in alloc.posts:
+            source, duty_role, rank, _ = keys[post.cls]
+            if post.status == REST_DAY:
+                totals.rest_days += post.count
+                totals.rest_cost += post.count * demand_row.rest_cost
+            else:
+                totals.overtime += post.count * demand_row.on_cost[rank]
+                if duty_role == "investigation" and source in row_of:
+                    taken[row_of[source]] += post.count
+    totals.taken[result.day] = taken
+    for event, tour, wanted in tours:
+        for role, required in wanted:
+            size = roles[role].size
+            filled = min(required, got[(event.external_id, tour.index, role)])
+            totals.demand += required * size
+            totals.covered += filled * size
+            if event.priority == "critical":
+                totals.critical += (required - filled) * size
+
+
+def _fits_floor(taken: list[int], boroughs: list[str], headroom: dict[str, int]) -> bool:
+    """Whether a day's plan keeps within these investigation floors (missing key: no floor)."""
+    return all(n <= headroom.get(f"{code}|investigation", n) for code, n in zip(boroughs, taken, strict=True))
+
+
+def sweep_days(
+    problem: PlanningProblem,
+    shares: tuple[float, ...],
+    days: list[dt.date],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> list[_Totals]:
+    """Stage 1 of every share on these days, loosest floor first.
+
+    A tighter floor only removes plans, so where the looser share's plan already keeps within the
+    tighter floor it is that share's plan too (it was the best of a larger set): only days where
+    it takes more investigators than the tighter floor allows are solved again. The day's supply is
+    built once; only the investigation floor headroom differs between shares."""
+    order = sorted(range(len(shares)), key=lambda i: shares[i])
+    keys, class_of = officer_classes(problem)
+    roster = Roster(problem)
+    rows = np.arange(len(problem.officers))
+    policies = {i: with_investigation_floor(problem.policy, shares[i]) for i in order}
+    indexes = {
+        i: SupplyIndex(msgspec.structs.replace(problem, policy=policies[i]), keys, class_of) for i in order
+    }
+    base_index = SupplyIndex(problem, keys, class_of)
+    boroughs = [b.code for b in problem.organisation.boroughs]
+    row_of = {code: i for i, code in enumerate(boroughs)}
+    roles = problem.policy.roles
+    demand = tours_by_day(problem)
+    totals = [_Totals() for _ in shares]
+    for day in days:
+        if should_stop():
+            raise SolveCancelled
+        tours = demand.get(day, [])
+        if not tours:
+            continue
+        base = build_day_input(problem, roster, base_index, day, tours)
+        d = roster.day_index(day)
+        result: DayResult | None = None
+        last = _Totals()
+        for i in order:
+            day_input = msgspec.structs.replace(base, floors=_floor_headroom(indexes[i], roster, rows, d))
+            if result is None or not _fits_floor(last.taken[day], boroughs, day_input.floors):
+                result = solve_day(day_input, mip_time_limit=MIP_SECONDS)
+                totals[i].solves += 1
+            last = _Totals()
+            _day_figures(last, result, day_input, tours, keys, roles, row_of)
+            _add(totals[i], last)
+    return totals
+
+
+def _add(into: _Totals, part: _Totals) -> None:
+    into.demand += part.demand
+    into.covered += part.covered
+    into.critical += part.critical
+    into.rest_days += part.rest_days
+    into.rest_cost += part.rest_cost
+    into.overtime += part.overtime
+    into.taken.update(part.taken)
+    into.solves += part.solves
+
+
+def _sweep_worker(problem_bytes: bytes, shares: tuple[float, ...], days: list[dt.date]) -> bytes:
+    problem = msgspec.msgpack.decode(problem_bytes, type=PlanningProblem)
+    return pickle.dumps(sweep_days(problem, shares, days))
+
+
+def allocation_points(
+    problem: PlanningProblem,
+    shares: tuple[float, ...] = DEFAULT_SHARES,
+    *,
+    processes: int = 1,
+    impact: ImpactSettings | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[FrontierPoint]:
+    """Every share's stage-1 point, the days dealt out across processes (each sweeps all shares)."""
+    started = time.perf_counter()
+    should_stop = cancel or (lambda: False)
+    days = list(tours_by_day(problem))
+    processes = max(1, min(processes, len(days) or 1))
+    if processes == 1:
+        parts = [sweep_days(problem, shares, days, should_stop)]
+    else:
+        problem_bytes = msgspec.msgpack.encode(problem)
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"))
+        try:
+            # interleaved days: the heavy summer and December weekends are shared out evenly
+            futures = [
+                pool.submit(_sweep_worker, problem_bytes, shares, days[k::processes])
+                for k in range(processes)
+            ]
+            for future in futures:
+                while not future.done():
+                    if should_stop():
+                        _stop(pool)
+                        raise SolveCancelled
+                    time.sleep(0.1)
+            parts = [pickle.loads(f.result()) for f in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    boroughs = [b.code for b in problem.organisation.boroughs]
+    n_days = (problem.end - problem.start).days + 1
+    points = []
+    for i, share in enumerate(shares):
+        total = _Totals()
+        for part in parts:
+            _add(total, part[i])
+        taken = np.zeros((len(boroughs), n_days), dtype=np.int64)
+        for day, row in total.taken.items():
+            taken[:, (day - problem.start).days] = row
+        scoped = msgspec.structs.replace(problem, policy=with_investigation_floor(problem.policy, share))
+        delay = project(
+            problem.organisation, _investigators(scoped, boroughs, taken), impact or ImpactSettings()
+        )
+        points.append(
+            FrontierPoint(
+                investigation_floor=share,
+                detail="allocation",
+                demand_officers=total.demand,
+                covered_officers=total.covered,
+                coverage_share=total.covered / total.demand if total.demand else 1.0,
+                uncovered_critical=total.critical,
+                cancelled_rest_days=total.rest_days,
+                rest_day_cost=round(total.rest_cost, 2),
+                overtime_cost=round(total.overtime, 2),
+                worst_delay=delay.worst_delay,
+                mean_delay=delay.mean_delay,
+                worst_added_delay=delay.worst_added_delay,
+                mean_added_delay=delay.mean_added_delay,
+                seconds=round(time.perf_counter() - started, 2),
+                solved_days=total.solves,
+            )
+        )
+    return points
+
+
 def _investigators(problem: PlanningProblem, boroughs: list[str], taken: np.ndarray) -> InvestigatorDays:
     table = on_duty_table(problem, problem.start, problem.end)
     on = [table.on_duty[table.rows[(code, "investigation")]] for code in boroughs]
@@ -210,7 +404,8 @@ def frontier(
     progress: Callable[[Progress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> Frontier:
-    """Plan every floor share in its own process, at most `processes` at a time."""
+    """Plan every floor share: stage 1 in one day-by-day sweep over all shares with the days shared
+    out across `processes` ("allocation"), or each share's full plan in its own process ("named")."""
     if detail not in ("allocation", "named"):
         raise ValueError(f"unknown frontier detail {detail!r}")
     report = progress or (lambda _p: None)
@@ -220,7 +415,11 @@ def frontier(
     problem_bytes = msgspec.msgpack.encode(problem)
     impact_bytes = msgspec.msgpack.encode(impact or ImpactSettings())
     points: list[FrontierPoint] = []
-    if processes == 1:
+    if detail == "allocation":
+        # all shares in one sweep of the days, the days split across processes
+        points = allocation_points(problem, shares, processes=processes, impact=impact, cancel=should_stop)
+        _report(report, len(shares), len(shares))
+    elif processes == 1:
         for share in shares:
             if should_stop():
                 raise SolveCancelled
@@ -313,6 +512,7 @@ def points_of(stages: list[StageStats]) -> list[FrontierPoint]:
                 mean_delay=d["mean_delay"],
                 worst_added_delay=d.get("worst_added_delay", 0.0),
                 mean_added_delay=d.get("mean_added_delay", 0.0),
+                solved_days=int(d.get("solved_days", 0)),
                 seconds=s.seconds,
             )
         )

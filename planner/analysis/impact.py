@@ -235,6 +235,9 @@ def project(organisation: Organisation, inv: InvestigatorDays, settings: ImpactS
             )
         )
     days = inv.days
+    # the force-wide figures leave out boroughs with no investigators rostered at all (a data set
+    # of a few boroughs): their delay is unbounded and says nothing about the plan
+    modelled = [s for s in boroughs if s.normal_capacity > 0]
     breaches = _breaches(boroughs, days, settings.delay_threshold_days)
     return Impact(
         settings=settings,
@@ -242,13 +245,15 @@ def project(organisation: Organisation, inv: InvestigatorDays, settings: ImpactS
         boroughs=boroughs,
         bcus=bcus,
         breaches=breaches,
-        worst_delay=max((s.worst_delay_plan for s in boroughs), default=0.0),
-        mean_delay=round(float(np.mean([s.mean_delay_plan for s in boroughs])), 3) if boroughs else 0.0,
-        worst_added_delay=max((s.worst_added_delay for s in boroughs), default=0.0),
-        mean_added_delay=round(float(np.mean([s.mean_added_delay for s in boroughs])), 3)
-        if boroughs
-        else 0.0,
+        worst_delay=max((s.worst_delay_plan for s in modelled), default=0.0),
+        mean_delay=_mean([s.mean_delay_plan for s in modelled]),
+        worst_added_delay=max((s.worst_added_delay for s in modelled), default=0.0),
+        mean_added_delay=_mean([s.mean_added_delay for s in modelled]),
     )
+
+
+def _mean(values: list[float]) -> float:
+    return round(float(np.mean(values)), 3) if values else 0.0
 
 
 def _breaches(series: list[Series], days: list[dt.date], threshold: float) -> list[Breach]:

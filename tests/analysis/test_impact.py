@@ -131,3 +131,21 @@ def test_a_borough_without_investigators_reports_a_capped_delay_and_adds_nothing
     a = impact.boroughs[0]
     assert a.delay_plan == [1e6] and a.worst_added_delay == 0.0 and a.mean_added_delay == 0.0
     assert impact.mean_added_delay == 0.0  # finite: it is stored as JSON
+
+
+def test_force_wide_delays_leave_out_boroughs_without_investigators() -> None:
+    settings = ImpactSettings(
+        share_needing_investigator=1.0,
+        crimes_per_investigator_day=0.5,
+        yearly_crime={A: 10 * DAYS_PER_YEAR, B: 365.25},
+    )
+    inv = InvestigatorDays(
+        first=DAY,
+        boroughs=[A, B],
+        on_duty=[[20, 20], [0, 0]],
+        abstracted=[[0, 10], [0, 0]],
+        floor=[[0, 0], [0, 0]],
+    )
+    impact = project(org(), inv, settings)
+    assert impact.boroughs[1].worst_delay_plan == 1e6  # B has crime and nobody to allocate it to
+    assert impact.worst_delay == 0.5 and impact.mean_delay == 0.25  # A alone: delays 0, 0.5

@@ -103,3 +103,39 @@ def test_named_frontier_points_agree_with_allocation_ones_on_a_simple_instance()
     assert [x.covered_officers for x in named.points] == [x.covered_officers for x in quick.points] == [8, 4]
     with pytest.raises(ValueError):
         frontier(p, detail="guess")
+
+
+def test_the_day_sweep_reuses_looser_plans_only_where_they_keep_the_tighter_floor() -> None:
+    # Three days: a small event (fits every floor), a large one (needs re-solving at tight floors)
+    # and a medium one. The sweep must give exactly what independent solves give.
+    from solver.frontier import allocation_points
+
+    days = [DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)]
+    crew = investigators_only() + officers(WESTMINSTER, 3)
+    events = [
+        event("S", day=days[0], constable=1),
+        event("L", day=days[1], constable=12),
+        event("M", day=days[2], constable=6),
+    ]
+    p = problem(crew, events, end=days[-1])
+    shares = (0.5, 0.7, 0.9, 1.0)
+    swept = allocation_points(p, shares)
+    for share, point in zip(shares, swept, strict=True):
+        alone = allocation_point(replace(p, policy=with_investigation_floor(p.policy, share)))
+        got = (
+            point.covered_officers,
+            point.cancelled_rest_days,
+            point.uncovered_critical,
+            point.worst_added_delay,
+        )
+        want = (
+            alone.covered_officers,
+            alone.cancelled_rest_days,
+            alone.uncovered_critical,
+            alone.worst_added_delay,
+        )
+        assert got == want, share
+    assert swept[0].solved_days == 3  # the loosest share solves every day
+    assert swept[1].solved_days < 3  # the small event's day is reused at 70%
+    parallel = allocation_points(p, shares, processes=2)
+    assert [x.covered_officers for x in parallel] == [x.covered_officers for x in swept]
