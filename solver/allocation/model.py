@@ -154,7 +154,13 @@ def build(day: DayInput) -> AllocationVariables:
     return v
 
 
-def solve_day(day: DayInput, *, mip_time_limit: float = 1.0, quiet_gap: float = 0.0) -> DayResult:
+def solve_day(
+    day: DayInput,
+    *,
+    mip_time_limit: float = 1.0,
+    quiet_gap: float = 0.0,
+    full_mip_seconds: float = FULL_MIP_SECONDS,
+) -> DayResult:
     started = time.perf_counter()
     v = build(day)
     lp = v.model.solve(relax=True, solver="glop")
@@ -166,7 +172,7 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 1.0, quiet_gap: float = 
     best: Solution = lp
     method = "lp"
     if not lp_integral:
-        best, method = _integer_solution(day, v, lp, mip_time_limit, quiet_gap)
+        best, method = _integer_solution(day, v, lp, mip_time_limit, quiet_gap, full_mip_seconds)
     assert best.values is not None and best.objective is not None
     return DayResult(
         day=day.day,
@@ -185,7 +191,12 @@ def solve_day(day: DayInput, *, mip_time_limit: float = 1.0, quiet_gap: float = 
 
 
 def _integer_solution(
-    day: DayInput, v: AllocationVariables, lp: Solution, time_limit: float, quiet_gap: float
+    day: DayInput,
+    v: AllocationVariables,
+    lp: Solution,
+    time_limit: float,
+    quiet_gap: float,
+    full_mip_seconds: float,
 ) -> tuple[Solution, str]:
     """An integer plan near the LP optimum, and the best bound known for the day.
 
@@ -217,8 +228,8 @@ def _integer_solution(
     fixed = _solve_fixing_whole_units(v, lp.values, time_limit)
     if fixed.values is not None and _objective(fixed) < _objective(best) - 1e-6:
         best, method = fixed, "mip"
-    if _objective(best) - lp.objective > FULL_MIP_ABSOLUTE_GAP:
-        full = model.solve(relax=False, solver="highs", time_limit=FULL_MIP_SECONDS)
+    if full_mip_seconds > 0 and _objective(best) - lp.objective > FULL_MIP_ABSOLUTE_GAP:
+        full = model.solve(relax=False, solver="highs", time_limit=full_mip_seconds)
         if full.bound is not None and full.values is not None:
             bound = max(bound, min(full.bound, _objective(full)))
         if full.values is not None and _objective(full) < _objective(best) - 1e-6:
