@@ -153,16 +153,21 @@ function drawHeatmap(target, m) {
   const cell = 12, left = 150, top = 20;
   const w = left + m.weeks.length * cell + 10, h = top + m.boroughs.length * cell + 10;
   const chart = svg(w, h);
+  // colours run from the lowest to the highest share in this map, so a map of low shares still reads
+  const all = m.values.flat().filter((v) => v !== null);
+  const lo = all.length ? Math.min(...all) : 0, hi = all.length ? Math.max(...all) : 1;
+  const scaled = (v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5);
+  add(chart, "text", { x: 2, y: 12, "font-size": 9 }, `${(100 * lo).toFixed(0)}% pale - ${(100 * hi).toFixed(0)}% dark`);
   m.names.forEach((name, r) => {
     add(chart, "text", { x: 2, y: top + r * cell + 9, "font-size": 9 }, name);
     m.values[r].forEach((v, c) => {
       const rect = add(chart, "rect", { x: left + c * cell, y: top + r * cell, width: cell - 1, height: cell - 1,
-        fill: colourScale(v), class: "heat-cell" });
+        fill: colourScale(scaled(v)), class: "heat-cell" });
       add(rect, "title", {}, `${name}, week of ${m.weeks[c]}: ${v === null ? "no data" : (100 * v).toFixed(1) + "%"}`);
     });
   });
   m.weeks.forEach((week, c) => {
-    if (c % 4 === 0) add(chart, "text", { x: left + c * cell, y: 12, "font-size": 8 }, week.slice(5));
+    if (c % 4 === 0) add(chart, "text", { x: left + c * cell, y: top - 2, "font-size": 8 }, week.slice(5));
   });
   $(target).replaceChildren(chart);
 }
