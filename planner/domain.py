@@ -55,10 +55,14 @@ class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base for domain records: keyword-only and strict about unknown fields."""
 
 
+class Record(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Base for immutable domain records (hashable; safe to share between plans and processes)."""
+
+
 # --------------------------------------------------------------------------- organisation
 
 
-class Borough(Struct, frozen=True):
+class Borough(Record, frozen=True):
     code: str  # ONS code, e.g. E09000033
     name: str
     bcu: str  # two-letter BCU code
@@ -69,13 +73,13 @@ class Borough(Struct, frozen=True):
     yearly_crime: int  # recorded offences, latest full year
 
 
-class BCU(Struct, frozen=True):
+class BCU(Record, frozen=True):
     code: str
     name: str
     boroughs: tuple[str, ...]
 
 
-class CentralUnit(Struct, frozen=True):
+class CentralUnit(Record, frozen=True):
     """A unit outside the boroughs that also supplies events (TSG, Mounted, Dogs...)."""
 
     code: str
@@ -83,7 +87,7 @@ class CentralUnit(Struct, frozen=True):
     base_borough: str  # where its officers travel from
 
 
-class Organisation(Struct, frozen=True):
+class Organisation(Record, frozen=True):
     boroughs: tuple[Borough, ...]
     bcus: tuple[BCU, ...]
     central_units: tuple[CentralUnit, ...]
@@ -110,7 +114,7 @@ class Organisation(Struct, frozen=True):
 # --------------------------------------------------------------------------- officers
 
 
-class DateRange(Struct, frozen=True):
+class DateRange(Record, frozen=True):
     start: dt.date
     end: dt.date  # inclusive
 
@@ -118,7 +122,7 @@ class DateRange(Struct, frozen=True):
         return self.start <= day <= self.end
 
 
-class Officer(Struct, frozen=True):
+class Officer(Record, frozen=True):
     service_number: str
     unit: str  # borough ONS code or central unit code
     rank: Rank
@@ -133,12 +137,12 @@ class Officer(Struct, frozen=True):
 # --------------------------------------------------------------------------- events
 
 
-class RoleDemand(Struct, frozen=True):
+class RoleDemand(Record, frozen=True):
     role: str  # key into Policy.roles, e.g. "serial_l2", "bronze", "constable"
     count: int  # units of that role per tour (serials, PSUs or single officers)
 
 
-class Event(Struct, frozen=True):
+class Event(Record, frozen=True):
     external_id: str
     name: str
     kind: EventKind
@@ -155,7 +159,7 @@ class Event(Struct, frozen=True):
     status: EventStatus = "planned"
 
 
-class Tour(Struct, frozen=True):
+class Tour(Record, frozen=True):
     """One day's duty at an event for the officers deployed to it."""
 
     event_id: str
@@ -172,7 +176,7 @@ class Tour(Struct, frozen=True):
 # --------------------------------------------------------------------------- policy
 
 
-class Slot(Struct, frozen=True):
+class Slot(Record, frozen=True):
     """Part of a role: `count` officers of one of `ranks` holding every skill in `skills`."""
 
     ranks: tuple[Rank, ...]
@@ -181,7 +185,7 @@ class Slot(Struct, frozen=True):
     label: str = ""
 
 
-class RoleSpec(Struct, frozen=True):
+class RoleSpec(Record, frozen=True):
     """A deployable role. A multi-slot role (serial, PSU) is one unit formed from one source."""
 
     label: str
@@ -196,7 +200,7 @@ class RoleSpec(Struct, frozen=True):
         return self.size > 1
 
 
-class Floors(Struct, frozen=True):
+class Floors(Record, frozen=True):
     """Share of each duty role's on-duty officers that must stay on core duty that day."""
 
     investigation: float = 0.85
@@ -208,18 +212,18 @@ class Floors(Struct, frozen=True):
         return float(getattr(self, role))
 
 
-class TourTime(Struct, frozen=True):
+class TourTime(Record, frozen=True):
     start_minute: int  # minutes after midnight
     hours: float
 
 
-class ShiftPattern(Struct, frozen=True):
+class ShiftPattern(Record, frozen=True):
     """A repeating roster: one letter a day, a key into Policy.tour_times or 'R' for a rest day."""
 
     cycle: str
 
 
-class WorkingTime(Struct, frozen=True):
+class WorkingTime(Record, frozen=True):
     min_rest_hours: float = 11.0
     max_consecutive_work_days: int = 7
     max_average_weekly_hours: float = 48.0
@@ -228,7 +232,7 @@ class WorkingTime(Struct, frozen=True):
     briefing_minutes: int = 60  # officers report before the event and stand down after it
 
 
-class CostPolicy(Struct, frozen=True):
+class CostPolicy(Record, frozen=True):
     """Costs in paid-hour equivalents."""
 
     short_notice_days: int = 15
@@ -242,7 +246,7 @@ class CostPolicy(Struct, frozen=True):
     no_overtime_ranks: tuple[Rank, ...] = ("INSP", "CI", "SUPT")
 
 
-class Weights(Struct, frozen=True):
+class Weights(Record, frozen=True):
     """Objective weights, in paid-hour equivalents. Coverage must dominate cost."""
 
     uncovered: dict[str, float] = msgspec.field(
@@ -260,7 +264,9 @@ class Weights(Struct, frozen=True):
 
 
 def default_roles() -> dict[str, RoleSpec]:
-    pc, ps, insp = ("PC",), ("PS",), ("INSP",)
+    pc: tuple[Rank, ...] = ("PC",)
+    ps: tuple[Rank, ...] = ("PS",)
+    insp: tuple[Rank, ...] = ("INSP",)
     return {
         "serial_l2": RoleSpec(
             label="Level 2 serial",
@@ -323,7 +329,7 @@ def default_shift_patterns() -> dict[str, ShiftPattern]:
     }
 
 
-class Policy(Struct, frozen=True):
+class Policy(Record, frozen=True):
     floors: Floors = Floors()
     borough_floors: dict[str, Floors] = {}  # per-unit overrides
     working_time: WorkingTime = WorkingTime()
@@ -346,7 +352,7 @@ class Policy(Struct, frozen=True):
 # --------------------------------------------------------------------------- problem
 
 
-class PlanningProblem(Struct, frozen=True):
+class PlanningProblem(Record, frozen=True):
     """Everything a solve needs: who, what, when and under which rules."""
 
     organisation: Organisation

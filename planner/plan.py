@@ -6,10 +6,10 @@ import datetime as dt
 
 import msgspec
 
-from planner.domain import Struct
+from planner.domain import Record, Struct
 
 
-class Allocation(Struct, frozen=True):
+class Allocation(Record, frozen=True):
     """Stage 1: `count` units of `role` from `source` to one event tour."""
 
     event_id: str
@@ -21,7 +21,7 @@ class Allocation(Struct, frozen=True):
     rest_day_officers: int = 0  # officers in these units called in from a rest day
 
 
-class Assignment(Struct, frozen=True):
+class Assignment(Record, frozen=True):
     """Stage 2: one named officer working one event tour."""
 
     service_number: str
@@ -37,7 +37,7 @@ class Assignment(Struct, frozen=True):
     rest_day_cancelled: bool = False
 
 
-class Shortfall(Struct, frozen=True):
+class Shortfall(Record, frozen=True):
     """Demand left uncovered, in officers, with the limits that caused it."""
 
     event_id: str

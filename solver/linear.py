@@ -9,6 +9,7 @@ name of the constraint family that added it, so duals and slacks can be explaine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -72,14 +73,13 @@ class LinearModel:
     def _helper(self, relax: bool) -> mbh.ModelBuilderHelper:
         helper = mbh.ModelBuilderHelper()
         matrix = self.matrix()
-        helper.fill_model_from_sparse_data(
-            np.asarray(self.lower, dtype=np.float64),
-            np.asarray(self.upper, dtype=np.float64),
-            np.asarray(self.cost, dtype=np.float64),
-            np.asarray(self.row_lower, dtype=np.float64),
-            np.asarray(self.row_upper, dtype=np.float64),
-            matrix,
-        )
+        # OR-Tools' stubs type these as ndarray[float64, ...] (a shape where the dtype belongs).
+        bounds: list[Any] = [
+            np.asarray(values, dtype=np.float64)
+            for values in (self.lower, self.upper, self.cost, self.row_lower, self.row_upper)
+        ]
+        lower, upper, cost, row_lower, row_upper = bounds
+        helper.fill_model_from_sparse_data(lower, upper, cost, row_lower, row_upper, matrix)
         if not relax:
             for j in np.flatnonzero(np.asarray(self.integer)):
                 helper.set_var_integrality(int(j), True)

@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -26,9 +27,9 @@ import numpy as np
 
 from planner.domain import Event, PlanningProblem, Tour
 from planner.plan import Allocation, Assignment, Plan, Progress, Shortfall, StageStats
-from planner.roster import Roster, officer_classes
+from planner.roster import IntArray, Roster, officer_classes
 from planner.rules import event_tours
-from solver.allocation.inputs import SupplyIndex, build_day_input
+from solver.allocation.inputs import ClassKey, SupplyIndex, build_day_input
 from solver.allocation.model import QUIET_DAY_GAP, DayResult, UnitAllocation, solve_day
 from solver.rostering import RosterResult, UnfilledUnits, UnitRequest, roster_requests
 
@@ -60,44 +61,75 @@ def tours_by_day(problem: PlanningProblem) -> dict[dt.date, TourDemands]:
 
 # --------------------------------------------------------------------------- worker processes
 
-_worker_state: dict[str, object] = {}
+
+@dataclass
+class _WorkerState:
+    """What a worker process holds for the problem it was started with."""
+
+    problem: PlanningProblem
+    class_keys: list[ClassKey]
+    class_of: IntArray
+    _roster: Roster | None = None
+    _index: SupplyIndex | None = None
+    _demand: dict[dt.date, TourDemands] | None = None
+
+    @property
+    def roster(self) -> Roster:
+        """The published roster, built on first use (rostering workers never need it)."""
+        if self._roster is None:
+            self._roster = Roster(self.problem)
+        return self._roster
+
+    @property
+    def index(self) -> SupplyIndex:
+        if self._index is None:
+            self._index = SupplyIndex(self.problem, self.class_keys, self.class_of)
+        return self._index
+
+    @property
+    def demand(self) -> dict[dt.date, TourDemands]:
+        if self._demand is None:
+            self._demand = tours_by_day(self.problem)
+        return self._demand
+
+
+_worker: _WorkerState | None = None
 
 
 def _init_worker(problem_bytes: bytes) -> None:
+    global _worker
     problem = msgspec.msgpack.decode(problem_bytes, type=PlanningProblem)
-    _worker_state["problem"] = problem
-    _worker_state["classes"] = officer_classes(problem)
+    keys, class_of = officer_classes(problem)
+    _worker = _WorkerState(problem=problem, class_keys=keys, class_of=class_of)
 
 
-def _state() -> tuple[PlanningProblem, list[tuple[str, str, str, tuple[str, ...]]], np.ndarray]:
-    problem = _worker_state["problem"]
-    keys, class_of = _worker_state["classes"]  # type: ignore[misc]
-    return problem, keys, class_of  # type: ignore[return-value]
+def _state() -> _WorkerState:
+    if _worker is None:
+        raise RuntimeError("solver worker used before _init_worker")
+    return _worker
 
 
 def allocate_days(days: list[dt.date], quiet_gap: float = 0.0) -> list[DayResult]:
     """Stage 1 for some days against the published roster (runs in a worker)."""
-    problem, keys, class_of = _state()
-    roster = _worker_state.get("roster")
-    if roster is None:
-        roster = _worker_state["roster"] = Roster(problem)
-    index = SupplyIndex(problem, keys, class_of)
-    demand = tours_by_day(problem)
-    results = []
-    for day in days:
-        day_input = build_day_input(problem, roster, index, day, demand[day])  # type: ignore[arg-type]
-        results.append(solve_day(day_input, quiet_gap=quiet_gap))
-    return results
+    state = _state()
+    return [
+        solve_day(
+            build_day_input(state.problem, state.roster, state.index, day, state.demand[day]),
+            quiet_gap=quiet_gap,
+        )
+        for day in days
+    ]
 
 
 def roster_source(source: str, requests: list[UnitRequest]) -> RosterResult:
     """Stage 2 for one source over the whole horizon (runs in a worker)."""
-    problem, _keys, class_of = _state()
+    state = _state()
+    problem = state.problem
     rows_all = np.flatnonzero([o.unit == source for o in problem.officers])
     officers = [problem.officers[i] for i in rows_all]
     roster = Roster(problem, officers)
     local_rows = np.arange(len(officers), dtype=np.int64)
-    return roster_requests(problem, roster, local_rows, class_of[rows_all], requests)
+    return roster_requests(problem, roster, local_rows, state.class_of[rows_all], requests)
 
 
 class InProcessExecutor(Executor):
@@ -116,7 +148,8 @@ class InProcessExecutor(Executor):
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        _worker_state.clear()
+        global _worker
+        _worker = None
 
 
 def _executor(problem_bytes: bytes, workers: int, days: int) -> Executor:
