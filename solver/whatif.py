@@ -21,7 +21,7 @@ from collections import defaultdict
 import msgspec
 
 from planner.analysis.compare import Comparison, compare
-from planner.domain import PlanningProblem, RoleDemand, Struct
+from planner.domain import PlanningProblem, Record, RoleDemand, Struct
 from planner.evaluate import PlanSummary, evaluate
 from planner.plan import Plan
 from planner.rules import event_tours
@@ -30,7 +30,7 @@ from solver.pipeline import solve
 MAX_DAYS = 31
 
 
-class Change(Struct, frozen=True):
+class Change(Record, frozen=True):
     """Exactly one of: a new demand for one event, or a new investigation floor for one borough."""
 
     event_id: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from planner.domain import Organisation, Struct
+from planner.domain import Organisation, Record, Struct
 from planner.evaluate import CapacityKPI, Evaluation, PlanSummary
 
 # Per unit totals over the horizon: what an analyst argues about.
@@ -19,7 +19,7 @@ TOTALS = (
 )
 
 
-class Delta(Struct, frozen=True):
+class Delta(Record, frozen=True):
     name: str
     a: float
     b: float

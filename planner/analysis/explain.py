@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from planner.domain import DUTY_ROLES, Event, PlanningProblem, RoleSpec, Slot, Struct, Tour
+from planner.domain import DUTY_ROLES, Event, PlanningProblem, Record, RoleSpec, Slot, Struct, Tour
 from planner.evaluate import Evaluation
 from planner.facts import is_on_duty_code
 from planner.plan import Plan, Shortfall
@@ -29,7 +29,7 @@ ON, REST, LEAVE = 1, 2, 0
 FLOOR_ROLES = ("investigation", "response")
 
 
-class BoroughLimit(Struct, frozen=True):
+class BoroughLimit(Record, frozen=True):
     """What stops one nearby borough sending more of the short role."""
 
     borough: str
@@ -62,7 +62,7 @@ class TourExplanation(Struct):
     text: str
 
 
-class ExplainSettings(Struct, frozen=True):
+class ExplainSettings(Record, frozen=True):
     radius_minutes: float = 45.0  # boroughs considered "nearby" for an event
 
 
@@ -355,7 +355,7 @@ def explain_plan(
 # --------------------------------------------------------------------------- per named rule
 
 
-class Affected(Struct, frozen=True):
+class Affected(Record, frozen=True):
     key: str  # event id or borough code
     label: str
     value: float

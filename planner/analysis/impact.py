@@ -24,7 +24,7 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
-from planner.domain import Organisation, PlanningProblem, Struct
+from planner.domain import Organisation, PlanningProblem, Record, Struct
 from planner.facts import duty_table, plan_facts
 from planner.plan import Plan
 from planner.rules import floor_retained
@@ -35,7 +35,7 @@ DAYS_PER_YEAR = 365.25
 CAP = 1e6  # days: JSON has no infinity; a borough with no investigators reports this delay
 
 
-class ImpactSettings(Struct, frozen=True):
+class ImpactSettings(Record, frozen=True):
     """Assumptions of the projection; every figure is the analyst's to change."""
 
     share_needing_investigator: float = 0.35  # of recorded crimes, those allocated to an investigator
@@ -83,7 +83,7 @@ class Series(Struct):
     mean_added_delay: float
 
 
-class Breach(Struct, frozen=True):
+class Breach(Record, frozen=True):
     """A day on which the plan pushes a borough's allocation delay past the threshold."""
 
     day: dt.date
