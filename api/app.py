@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncGenerator
@@ -49,6 +50,20 @@ CONTROLLERS = [
 ]
 
 
+async def _warm_analysis(engine: Any, every_seconds: float) -> None:
+    """Analyse each newly finished plan in the background (see analysis.services)."""
+    from api.features.analysis.services import warm_newest_plan
+
+    while True:
+        try:
+            await warm_newest_plan(engine)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed warm-up only means the first request does the work
+            log.exception("analysis warm-up failed")
+        await asyncio.sleep(every_seconds)
+
+
 def _check_guards(app: Litestar) -> None:
     """Deny by default: every route except the public ones must name its roles."""
     for route in app.routes:
@@ -75,9 +90,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         engine = make_async_engine(settings.db)
         app.state.engine = engine
         gc.freeze()  # long-lived startup objects out of the collector's way: shorter GC pauses
+        warmer = (
+            asyncio.create_task(_warm_analysis(engine, settings.server.analysis_warm_seconds))
+            if settings.server.analysis_warm_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if warmer is not None:
+                warmer.cancel()
             await engine.dispose()
 
     app = Litestar(

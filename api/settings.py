@@ -92,6 +92,9 @@ class ServerSettings:
     response_cache: bool = True  # cache GET responses keyed by the versions of the data they read
     version_ttl_seconds: float = 1.0  # how stale another process's writes may look to this one's cache
     web_concurrency: int = 1
+    # How often the server looks for a newly finished plan to analyse ahead of the first request
+    # (0: only on request). Off in bare Settings() so tests stay deterministic; on from the env.
+    analysis_warm_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class Settings:
                 response_cache=_env_bool("PLANNER_RESPONSE_CACHE", True),
                 version_ttl_seconds=_env_float("PLANNER_VERSION_TTL_SECONDS", 1.0),
                 web_concurrency=_env_int("PLANNER_WEB_CONCURRENCY", 1),
+                analysis_warm_seconds=_env_float("PLANNER_ANALYSIS_WARM_SECONDS", 10.0),
             ),
             worker=WorkerSettings(
                 mode=mode,  # type: ignore[arg-type]

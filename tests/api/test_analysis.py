@@ -172,3 +172,25 @@ def test_dashboard_is_served_without_a_key_and_holds_no_data(service: Service) -
     assert service.client.get("/dashboard/nope.js").status_code == 404
     assert service.client.get("/dashboard/..%2Fservices.py").status_code == 404
     assert service.client.get("/analysis/frontiers").status_code == 401
+
+
+def test_a_finished_plan_is_analysed_before_the_first_request(service: Service) -> None:
+    import asyncio
+
+    from api.db.engine import make_async_engine
+    from api.features.analysis.services import CACHE, warm_newest_plan
+
+    plan = planned(service)
+    CACHE.clear()
+
+    async def warm_twice() -> tuple[str | None, str | None]:
+        engine = make_async_engine(service.settings.db)
+        try:
+            return await warm_newest_plan(engine), await warm_newest_plan(engine)
+        finally:
+            await engine.dispose()
+
+    first, second = asyncio.run(warm_twice())
+    assert first == plan and CACHE.has(plan)
+    assert second is None  # already analysed: nothing to do
+    assert get(service, f"/analysis/plans/{plan}/overview")["daily"]["days"][0] == "2027-03-01"

@@ -19,7 +19,7 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db.engine import utcnow
 from api.db.models import Job, PlanRecord, PolicyVersion, ProblemSnapshot
@@ -133,11 +133,35 @@ class ContextCache:
             )
         return await anyio.to_thread.run_sync(build_context, plan_id, record.method, row.blob, row.plan_blob)
 
+    def has(self, plan_id: str) -> bool:
+        return plan_id in self._items
+
     def clear(self) -> None:
         self._items.clear()
 
 
 CACHE = ContextCache()
+
+
+async def warm_newest_plan(engine: AsyncEngine) -> str | None:
+    """Build the newest finished plan's analysis before anyone asks for it.
+
+    The first analysis request for a full-year plan costs seconds (evaluation, explanations,
+    impact); doing it as soon as the plan is stored keeps the dashboard's first load fast."""
+    async with engine.connect() as conn:
+        newest = (
+            await conn.execute(
+                select(PlanRecord.job_id)
+                .where(PlanRecord.method != "frontier")
+                .order_by(PlanRecord.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        await conn.rollback()
+        if newest is None or CACHE.has(newest):
+            return None
+        await CACHE.get(conn, newest)
+        return newest
 
 
 def msgspec_encode(value: Any) -> bytes:
