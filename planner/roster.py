@@ -200,32 +200,14 @@ class Roster:
     def rows_of(self, service_numbers: Sequence[str]) -> IntArray:
         return np.asarray([self.index[s] for s in service_numbers], dtype=np.int64)
 
-    def pick(
-        self,
-        rows: IntArray,
-        count: int,
-        day: int,
-        start: int,
-        end: int,
-        keep_for: Sequence[tuple[int, int]] = (),
-    ) -> IntArray:
-        """Up to `count` eligible officers of `rows`, least-abstracted first (ties by position).
-
-        `keep_for` names other tours (start, end) that day still to be filled from these rows:
-        officers who could also work fewer of them are taken first, so a late tour is not left
-        without the few who may work it."""
+    def pick(self, rows: IntArray, count: int, day: int, start: int, end: int) -> IntArray:
+        """Up to `count` eligible officers of `rows`, least-abstracted first (ties by position)."""
         if count <= 0 or len(rows) == 0:
             return np.empty(0, dtype=np.int64)
         candidates = rows[self.eligible(rows, day, start, end)]
         if len(candidates) <= count:
             return candidates
-        if keep_for:
-            flexibility = np.zeros(len(candidates), dtype=np.int64)
-            for other_start, other_end in keep_for:
-                flexibility += self.eligible(candidates, day, other_start, other_end)
-            order = np.lexsort((self.abstractions[candidates], flexibility))
-        else:
-            order = np.argsort(self.abstractions[candidates], kind="stable")
+        order = np.argsort(self.abstractions[candidates], kind="stable")
         return candidates[order[:count]]
 
     # ------------------------------------------------------------------ updates

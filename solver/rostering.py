@@ -49,14 +49,6 @@ class RosterResult(Struct):
     unfilled: list[UnfilledUnits]
 
 
-def _minutes(roster: Roster, request: UnitRequest) -> tuple[int, int]:
-    base = dt.datetime.combine(roster.day0, dt.time())
-    return (
-        int((request.start - base).total_seconds() // 60),
-        int((request.end - base).total_seconds() // 60),
-    )
-
-
 def roster_requests(
     problem: PlanningProblem,
     roster: Roster,
@@ -73,17 +65,10 @@ def roster_requests(
     members: dict[int, IntArray] = {int(c): rows[class_of_rows == c] for c in np.unique(class_of_rows)}
     source = requests[0].source if requests else ""
     serial = unit_number_start
-    ordered = sorted(requests, key=lambda r: (r.day, r.start, r.event_id, r.role))
-    # Per day and class, the tours still to draw on it: picks for one tour spare the officers
-    # other tours need more (see Roster.pick).
-    pending: dict[tuple[dt.date, int], list[tuple[int, int]]] = defaultdict(list)
-    minutes = {id(r): _minutes(roster, r) for r in ordered}
-    for request in ordered:
-        for post in request.posts:
-            pending[(request.day, post.cls)].append(minutes[id(request)])
-    for request in ordered:
+    for request in sorted(requests, key=lambda r: (r.day, r.start, r.event_id, r.role)):
         d = roster.day_index(request.day)
-        start, end = minutes[id(request)]
+        start = int((request.start - dt.datetime.combine(roster.day0, dt.time())).total_seconds() // 60)
+        end = int((request.end - dt.datetime.combine(roster.day0, dt.time())).total_seconds() // 60)
         spec = roles[request.role]
         picked_by_slot: dict[int, list[int]] = defaultdict(list)
         taken: set[int] = set()
@@ -95,10 +80,7 @@ def roster_requests(
             pool = pool[roster.status[pool, d] == wanted]
             if taken:
                 pool = pool[~np.isin(pool, list(taken))]
-            waiting = pending[(request.day, post.cls)]
-            waiting.remove((start, end))
-            others = [w for w in set(waiting) if w != (start, end)]
-            chosen = roster.pick(pool, post.count, d, start, end, keep_for=others)
+            chosen = roster.pick(pool, post.count, d, start, end)
             picked_by_slot[post.slot].extend(chosen.tolist())
             taken.update(chosen.tolist())
         complete = min(
