@@ -380,17 +380,22 @@ class RealRoster:
         _apply(self.roster, assignments)
         self.unfilled: list[UnfilledUnits] = []
         self._units_issued = 0
+        # Re-allocating a few units on a quiet day of a long horizon is not worth a MIP either.
+        self.quiet_gap = (
+            QUIET_DAY_GAP if len(tour_times) and _horizon_days(problem) > LONG_HORIZON_DAYS else 0.0
+        )
 
     def assignments(self) -> list[Assignment]:
         return [a for day in sorted(self.by_day) for a in self.by_day[day]]
 
     def plan_day(
-        self, day: dt.date, tours: TourDemands
+        self, day: dt.date, tours: TourDemands, quiet_gap: float = 0.0
     ) -> tuple[DayResult, list[Assignment], list[UnfilledUnits]]:
         """Allocate and roster `tours` on `day` against the roster as it now stands."""
         # The full-day MIP again where critical demand is short: on the Carnival window it covers
         # ~80 more officer-tours than the repaired rounding, for a few seconds.
-        result = solve_day(build_day_input(self.problem, self.roster, self.index, day, tours))
+        day_input = build_day_input(self.problem, self.roster, self.index, day, tours)
+        result = solve_day(day_input, quiet_gap=quiet_gap)
         by_source: dict[str, list[UnitRequest]] = defaultdict(list)
         for alloc in result.allocations:
             by_source[alloc.source].append(_request(day, alloc, self.tour_times))
@@ -419,6 +424,10 @@ class RealRoster:
     def covered_value(self, assignments: list[Assignment]) -> float:
         weights = self.problem.policy.weights.uncovered
         return sum(weights[self.events[a.event_id].priority] for a in assignments)
+
+
+def _horizon_days(problem: PlanningProblem) -> int:
+    return (problem.end - problem.start).days + 1
 
 
 def _refine_short_days(
@@ -496,7 +505,7 @@ def _feedback(
                 (state.events[eid], state.tour_times[(eid, ti)], sorted(roles.items()))
                 for (eid, ti), roles in by_tour.items()
             ]
-            _result, assignments, not_formed = state.plan_day(day, tours)
+            _result, assignments, not_formed = state.plan_day(day, tours, state.quiet_gap)
             state.by_day[day].extend(assignments)
             still.extend(not_formed)
             report(
