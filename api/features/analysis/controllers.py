@@ -247,7 +247,9 @@ class DashboardController(Controller):
         return Response((STATIC / "index.html").read_bytes(), media_type="text/html; charset=utf-8")
 
     @get("/{name:str}", guards=[], include_in_schema=False)
-    async def asset(self, name: str) -> Response[bytes]:
+    async def asset(
+        self, name: Annotated[str, PathParameter(description="A dashboard file")]
+    ) -> Response[bytes]:
         types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
         path = STATIC / name
         if name.startswith(".") or "/" in name or path.suffix not in types or not path.is_file():
