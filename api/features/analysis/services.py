@@ -18,12 +18,10 @@ from typing import Any
 
 import anyio.to_thread
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db.engine import utcnow
-from api.db.models import Job, PlanRecord, PolicyVersion, ProblemSnapshot
-from api.db.repositories import dumps
+from api.db.models import Job, PlanRecord, ProblemSnapshot
 from api.features.analysis.schemas import (
     AssignmentOut,
     DaySeries,
@@ -36,7 +34,7 @@ from api.features.analysis.schemas import (
     WhatIfRequest,
 )
 from api.features.plans import services as plans
-from api.jobs import QUEUED, decompress, new_job_id
+from api.jobs import decompress
 from api.problems import ProblemError
 from planner.analysis.compare import Comparison, compare
 from planner.analysis.explain import RuleImpact, TourExplanation, explain_plan, rule_analysis
@@ -420,31 +418,7 @@ async def submit_frontier(conn: AsyncConnection, request: FrontierRequest, key_i
     options: dict[str, Any] = {"kind": "frontier" if request.detail == "allocation" else "frontier-named"}
     if request.workers is not None:
         options["workers"] = request.workers
-    async with conn.begin():
-        if request.policy_version is not None:
-            found = await conn.execute(
-                select(PolicyVersion.version).where(PolicyVersion.version == request.policy_version)
-            )
-            if found.first() is None:
-                raise ProblemError(422, f"policy version {request.policy_version} does not exist.")
-        job_id = new_job_id()
-        await conn.execute(
-            insert(Job).values(
-                id=job_id,
-                status=QUEUED,
-                stage="queued",
-                percent=0.0,
-                message="waiting for a worker",
-                start=request.start,
-                end=request.end,
-                policy_version=request.policy_version,
-                options=dumps(options),
-                created_at=utcnow(),
-                attempts=0,
-                cancel_requested=False,
-                created_by=key_id,
-            )
-        )
+    job_id = await plans.enqueue(conn, request.start, request.end, request.policy_version, options, key_id)
     return await get_frontier(conn, job_id)
 
 

@@ -72,13 +72,26 @@ async def submit(conn: AsyncConnection, request: PlanRequest, key_id: str) -> Jo
         raise ProblemError(422, f"a plan covers at most {MAX_HORIZON_DAYS} days.")
     if request.options.workers is not None and not 1 <= request.options.workers <= 64:
         raise ProblemError(422, "options.workers must be between 1 and 64.")
+    job_id = await enqueue(conn, request.start, request.end, request.policy_version, request.options, key_id)
+    return await get_job(conn, job_id)
+
+
+async def enqueue(
+    conn: AsyncConnection,
+    start: dt.date,
+    end: dt.date,
+    policy_version: int | None,
+    options: Any,
+    key_id: str,
+) -> str:
+    """Queue a solve job (a plan or a frontier: `options` says which) and return its id."""
     async with conn.begin():
-        if request.policy_version is not None:
+        if policy_version is not None:
             found = await conn.execute(
-                select(PolicyVersion.version).where(PolicyVersion.version == request.policy_version)
+                select(PolicyVersion.version).where(PolicyVersion.version == policy_version)
             )
             if found.first() is None:
-                raise ProblemError(422, f"policy version {request.policy_version} does not exist.")
+                raise ProblemError(422, f"policy version {policy_version} does not exist.")
         job_id = new_job_id()
         await conn.execute(
             insert(Job).values(
@@ -87,17 +100,17 @@ async def submit(conn: AsyncConnection, request: PlanRequest, key_id: str) -> Jo
                 stage="queued",
                 percent=0.0,
                 message="waiting for a worker",
-                start=request.start,
-                end=request.end,
-                policy_version=request.policy_version,
-                options=dumps(request.options),
+                start=start,
+                end=end,
+                policy_version=policy_version,
+                options=dumps(options),
                 created_at=utcnow(),
                 attempts=0,
                 cancel_requested=False,
                 created_by=key_id,
             )
         )
-    return await get_job(conn, job_id)
+    return job_id
 
 
 async def load_job(conn: AsyncConnection, job_id: str) -> Any:
