@@ -141,10 +141,13 @@ class Roster:
     def day_index(self, day: dt.date) -> int:
         return (day - self.day0).days
 
+    def minutes(self, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+        """A duty's start and end in the roster's minutes (from midnight of day 0)."""
+        base = dt.datetime.combine(self.day0, dt.time())
+        return int((start - base).total_seconds() // 60), int((end - base).total_seconds() // 60)
+
     def tour_minutes(self, tour: Tour) -> tuple[int, int]:
-        start = int((tour.start - dt.datetime.combine(self.day0, dt.time())).total_seconds() // 60)
-        end = int((tour.end - dt.datetime.combine(self.day0, dt.time())).total_seconds() // 60)
-        return start, end
+        return self.minutes(tour.start, tour.end)
 
     def eligible(
         self, rows: IntArray, day: int, start: int, end: int, spacing_ok: BoolArray | None = None

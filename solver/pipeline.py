@@ -525,14 +525,8 @@ def _apply(roster: Roster, assignments: list[Assignment]) -> None:
     by_tour: dict[tuple[int, dt.datetime, dt.datetime], list[int]] = defaultdict(list)
     for a in assignments:
         by_tour[(roster.day_index(a.day), a.start, a.end)].append(roster.index[a.service_number])
-    base = dt.datetime.combine(roster.day0, dt.time())
     for (d, start, end), rows in by_tour.items():
-        roster.assign(
-            np.asarray(rows, dtype=np.int64),
-            d,
-            int((start - base).total_seconds() // 60),
-            int((end - base).total_seconds() // 60),
-        )
+        roster.assign(np.asarray(rows, dtype=np.int64), d, *roster.minutes(start, end))
 
 
 def _assemble(

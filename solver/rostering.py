@@ -67,8 +67,7 @@ def roster_requests(
     serial = unit_number_start
     for request in sorted(requests, key=lambda r: (r.day, r.start, r.event_id, r.role)):
         d = roster.day_index(request.day)
-        start = int((request.start - dt.datetime.combine(roster.day0, dt.time())).total_seconds() // 60)
-        end = int((request.end - dt.datetime.combine(roster.day0, dt.time())).total_seconds() // 60)
+        start, end = roster.minutes(request.start, request.end)
         spec = roles[request.role]
         picked_by_slot: dict[int, list[int]] = defaultdict(list)
         taken: set[int] = set()
