@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The planning service: API + plan worker (`planner serve`), SQLite in the /data volume by default.
 #   docker build -t met-planner .
 #   docker run -p 8000:8000 -v planner-data:/data met-planner            # add `serve --demo` for the demo year
@@ -12,10 +11,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # dependencies first (cached while only the source changes)
 COPY pyproject.toml README.md ./
-RUN python - <<'PY' > /tmp/requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
+RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+    > /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt
 COPY planner ./planner
 COPY solver ./solver
