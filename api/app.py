@@ -20,9 +20,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware, KeyCache
 from api.cache import ResponseCache, ResponseCacheMiddleware
-from api.db.engine import make_async_engine
+from api.db.engine import make_async_engine, make_reader
 from api.features.analysis.controllers import AnalysisController, DashboardController
-from api.features.common import provide_connection, provide_settings
+from api.features.common import provide_connection, provide_reader, provide_settings
 from api.features.events.controllers import EventController
 from api.features.health.controllers import HealthController
 from api.features.keys.controllers import KeyController
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             await anyio.to_thread.run_sync(run_migrations, settings.db)
         engine = make_async_engine(settings.db)
         app.state.engine = engine
+        app.state.reader = make_reader(settings.db)
         gc.freeze()  # long-lived startup objects out of the collector's way: shorter GC pauses
         warmer = (
             asyncio.create_task(_warm_analysis(engine, settings.server.analysis_warm_seconds))
@@ -101,11 +102,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             if warmer is not None:
                 warmer.cancel()
             await engine.dispose()
+            await app.state.reader.dispose()
 
     app = Litestar(
         route_handlers=CONTROLLERS,
         dependencies={
             "conn": Provide(provide_connection),
+            "reader": Provide(provide_reader, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[

@@ -137,7 +137,8 @@ def allow(*roles: Role) -> Guard:
     """A guard admitting exactly these roles."""
     admitted = frozenset(roles)
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    # async: Litestar runs a plain function guard on a worker thread, a hand-off per request
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
         user = connection.scope.get("user")
         if not isinstance(user, Principal):
             raise NotAuthorizedException("An API key is required (X-API-Key header).")

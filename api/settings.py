@@ -44,6 +44,7 @@ class DatabaseSettings:
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
     pool_size: int = 10
+    read_pool_size: int = 20
 
     @property
     def dialect(self) -> str:
@@ -127,6 +128,7 @@ class Settings:
                 url=_env("DATABASE_URL", DEFAULT_DATABASE_URL),
                 echo=_env_bool("DATABASE_ECHO", False),
                 pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+                read_pool_size=_env_int("DATABASE_READ_POOL_SIZE", 20),
             ),
             server=ServerSettings(
                 host=_env("PLANNER_HOST", "127.0.0.1"),

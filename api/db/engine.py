@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Executable, Result, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -28,22 +29,83 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_async_engine(db: DatabaseSettings) -> AsyncEngine:
     db.ensure_directory()
-    kwargs: dict[str, Any] = {"echo": db.echo}
+    kwargs: dict[str, Any] = {"echo": db.echo, "pool_size": db.pool_size, "max_overflow": db.pool_size}
     if db.dialect == "postgresql":
-        kwargs.update(pool_size=db.pool_size, max_overflow=db.pool_size, pool_recycle=1800)
+        kwargs.update(pool_recycle=1800)
     engine = create_async_engine(db.async_url, **kwargs)
     if db.dialect == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def make_sync_engine(db: DatabaseSettings, *, pooled: bool = True) -> Engine:
+@runtime_checkable  # Litestar checks a dependency's type on injection
+class Reader(Protocol):
+    """What the bounded read paths (list pages, single records) need of the database: one statement at
+    a time, each answered with a fully buffered result and seeing committed data (every list query
+    is a single statement, so a page and its total come from one snapshot)."""
+
+    async def execute(self, statement: Executable) -> Result[Any]: ...
+
+
+class PooledReader:
+    """Each statement on a connection of its own from a pool of autocommit connections (PostgreSQL:
+    one round trip instead of BEGIN, query and ROLLBACK; no connection held while a response is
+    encoded). Statements beyond the pool's size wait their turn in a FIFO queue: the pool's own wait
+    lets newcomers overtake waiters (a long latency tail under load), and overflow connections would
+    be opened and closed again for every burst."""
+
+    def __init__(self, db: DatabaseSettings) -> None:
+        self.engine = create_async_engine(
+            db.async_url,
+            echo=db.echo,
+            isolation_level="AUTOCOMMIT",
+            pool_size=db.read_pool_size,
+            max_overflow=0,
+            pool_recycle=1800,
+        )
+        self._turns = asyncio.Semaphore(db.read_pool_size)  # newcomers queue behind waiters
+
+    async def execute(self, statement: Executable) -> Result[Any]:
+        async with self._turns, self.engine.connect() as conn:
+            return await conn.execute(statement)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class InlineSQLiteReader:
+    """Reads from SQLite on the calling (event loop) thread. A bounded read of a WAL-mode database
+    takes tens to hundreds of microseconds and never waits for a writer, while aiosqlite's hand-off to
+    its thread costs several times that per statement (and the GIL contention of a thread per pooled
+    connection). Only for bounded reads: a large export would stall the loop, so those keep the
+    async connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def execute(self, statement: Executable) -> Result[Any]:
+        with self.engine.connect() as conn:
+            return conn.execute(statement).freeze()()
+
+    async def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_reader(db: DatabaseSettings) -> PooledReader | InlineSQLiteReader:
+    if db.dialect == "sqlite":
+        return InlineSQLiteReader(make_sync_engine(db, pool_size=1))
+    return PooledReader(db)
+
+
+def make_sync_engine(db: DatabaseSettings, *, pooled: bool = True, pool_size: int | None = None) -> Engine:
     db.ensure_directory()
     kwargs: dict[str, Any] = {"echo": db.echo}
     if not pooled:
         kwargs["poolclass"] = NullPool
     elif db.dialect == "postgresql":
-        kwargs.update(pool_size=2, max_overflow=2, pool_pre_ping=True)
+        kwargs.update(pool_size=pool_size or 2, max_overflow=pool_size or 2, pool_pre_ping=True)
+    elif pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_engine(db.sync_url, **kwargs)
     if db.dialect == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.compat import decode_lenient
-from api.db.engine import utcnow
+from api.db.engine import Reader, utcnow
 from api.db.models import DatasetVersion, EventRow, OfficerRow, PolicyVersion
 from planner.domain import DateRange, Event, Officer, Policy, RoleDemand
 
@@ -191,15 +191,42 @@ async def upsert_rows(
 # --------------------------------------------------------------------------- queries
 
 
-async def page(conn: AsyncConnection, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-    total = (
-        await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
-    ).scalar_one()
-    rows = list(await conn.execute(query.limit(limit).offset(offset)))
-    return rows, int(total)
+async def page(conn: Reader, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
+    """One page of `query` and the number of rows matching it, in one statement: the total rides on
+    each row as an uncorrelated scalar subquery (evaluated once by SQLite and PostgreSQL), which saves
+    a round trip per list request. A page past the end has no row to carry it, so only then is the
+    count asked for on its own."""
+    count = _count(query)
+    rows = list(
+        await conn.execute(
+            query.add_columns(count.scalar_subquery().label("page_total")).limit(limit).offset(offset)
+        )
+    )
+    if rows:
+        return rows, int(rows[0].page_total)
+    return rows, 0 if offset == 0 else int((await conn.execute(count)).scalar_one())
 
 
-async def policy_version(conn: AsyncConnection, version: int | None) -> tuple[int, Policy, Any] | None:
+async def keyset_page(
+    conn: Reader, query: Select[Any], key: Any, after: str, limit: int
+) -> tuple[list[Any], int, bool]:
+    """The `limit` rows of `query` (ordered by `key`) after `after`, the number of rows matching
+    `query` as a whole, and whether more follow; in one statement, as `page`."""
+    count = _count(query)
+    rows = list(
+        await conn.execute(
+            query.add_columns(count.scalar_subquery().label("page_total")).where(key > after).limit(limit + 1)
+        )
+    )
+    total = int(rows[0].page_total) if rows else int((await conn.execute(count)).scalar_one())
+    return rows[:limit], total, len(rows) > limit
+
+
+def _count(query: Select[Any]) -> Select[Any]:
+    return select(func.count()).select_from(query.order_by(None).subquery())
+
+
+async def policy_version(conn: Reader, version: int | None) -> tuple[int, Policy, Any] | None:
     query = select(PolicyVersion)
     query = (
         query.where(PolicyVersion.version == version)

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.db.engine import Reader
 from api.problems import Problem, ProblemError
 from api.settings import Settings
 
@@ -31,8 +32,15 @@ class PageInfo(Schema):
 
 
 async def provide_connection(state: State) -> AsyncGenerator[AsyncConnection, None]:
+    """The request's connection, for writes (in their own `conn.begin()` transactions) and for reads
+    of unbounded size (exports, analysis)."""
     async with state.engine.connect() as conn:
         yield conn
+
+
+def provide_reader(state: State) -> Reader:
+    """Bounded reads (list pages, single records): see `api.db.engine.Reader`."""
+    return state.reader  # type: ignore[no-any-return]
 
 
 def provide_settings(state: State) -> Settings:

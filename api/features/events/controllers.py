@@ -12,6 +12,7 @@ from litestar.params import Body, PathParameter, QueryParameter, RawBody
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
+from api.db.engine import Reader
 from api.features.common import LimitParam, OffsetParam, page_bounds, problem_responses
 from api.features.events import services
 from api.features.events.schemas import EventCreate, EventFields, EventOut, EventPage
@@ -88,7 +89,7 @@ class EventController(Controller):
     @get("/", operation_id="listEvents", summary="List events", guards=[READ])
     async def list_events(
         self,
-        conn: NamedDependency[AsyncConnection],
+        reader: NamedDependency[Reader],
         settings: NamedDependency[Settings],
         start: Annotated[
             dt.date | None, QueryParameter(name="from", description="Events ending on or after")
@@ -106,7 +107,7 @@ class EventController(Controller):
         """Events ordered by start time, filtered by date range, borough, kind, priority and status."""
         limit, offset = page_bounds(settings, limit, offset)
         return await services.list_events(
-            conn,
+            reader,
             start=start,
             end=end,
             borough=borough,
@@ -139,10 +140,10 @@ class EventController(Controller):
         responses=problem_responses(404),
     )
     async def get_event(
-        self, conn: NamedDependency[AsyncConnection], external_id: Annotated[str, IdParam]
+        self, reader: NamedDependency[Reader], external_id: Annotated[str, IdParam]
     ) -> EventOut:
         """One event, cancelled or not."""
-        return services.event_out(await services.load(conn, external_id))
+        return services.event_out(await services.load(reader, external_id))
 
     @put(
         "/{external_id:str}",

@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.engine import utcnow
+from api.db.engine import Reader, utcnow
 from api.db.models import EventRow
 from api.db.repositories import EVENT_FIELDS, bump_dataset, event_values, page
 from api.features.common import page_info
@@ -74,7 +74,7 @@ async def checked(conn: AsyncConnection, event: Event) -> Event:
     return event
 
 
-async def load(conn: AsyncConnection, external_id: str) -> Any:
+async def load(conn: Reader, external_id: str) -> Any:
     row = (await conn.execute(select(EventRow).where(EventRow.external_id == external_id))).first()
     if row is None:
         raise ProblemError(404, f"No event {external_id!r}.")
@@ -82,7 +82,7 @@ async def load(conn: AsyncConnection, external_id: str) -> Any:
 
 
 async def list_events(
-    conn: AsyncConnection,
+    conn: Reader,
     *,
     start: dt.date | None,
     end: dt.date | None,

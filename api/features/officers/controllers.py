@@ -11,6 +11,7 @@ from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
+from api.db.engine import Reader
 from api.features.common import LimitParam, OffsetParam, page_bounds, problem_responses
 from api.features.imports_common import ImportReport
 from api.features.officers import services
@@ -63,7 +64,7 @@ class OfficerController(Controller):
     @get("/", operation_id="listOfficers", summary="List officers")
     async def list_officers(
         self,
-        conn: NamedDependency[AsyncConnection],
+        reader: NamedDependency[Reader],
         settings: NamedDependency[Settings],
         unit: Annotated[
             str | None, QueryParameter(name="unit", description="Borough ONS code or central unit")
@@ -87,7 +88,7 @@ class OfficerController(Controller):
         """Officers ordered by service number, filtered and paginated (by offset or by `after` cursor)."""
         limit, offset = page_bounds(settings, limit, offset)
         return await services.list_officers(
-            conn,
+            reader,
             unit=unit,
             rank=rank,
             duty_role=duty_role,
@@ -105,8 +106,8 @@ class OfficerController(Controller):
     )
     async def get_officer(
         self,
-        conn: NamedDependency[AsyncConnection],
+        reader: NamedDependency[Reader],
         service_number: Annotated[str, PathParameter(description="Service number")],
     ) -> OfficerOut:
         """One officer's record."""
-        return await services.get_officer(conn, service_number)
+        return await services.get_officer(reader, service_number)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.db.engine import Reader
 from api.db.models import OfficerRow
-from api.db.repositories import OFFICER_COLUMNS, OFFICER_FIELDS, officer_values, page
+from api.db.repositories import OFFICER_COLUMNS, OFFICER_FIELDS, keyset_page, officer_values, page
 from api.features.common import PageInfo, page_info
 from api.features.imports_common import ImportReport, run_import
 from api.features.officers.schemas import LeaveOut, OfficerOut, OfficerPage
@@ -47,7 +48,7 @@ async def import_officers(
 
 
 async def list_officers(
-    conn: AsyncConnection,
+    conn: Reader,
     *,
     unit: str | None,
     rank: str | None,
@@ -74,12 +75,7 @@ async def list_officers(
         if info.next_offset is not None and rows:
             info.next_after = rows[-1].service_number
         return OfficerPage(items=[officer_out(r) for r in rows], page=info)
-    total = (
-        await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
-    ).scalar_one()
-    rows = list(await conn.execute(query.where(OfficerRow.service_number > after).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, total, more = await keyset_page(conn, query, OfficerRow.service_number, after, limit)
     info = PageInfo(
         total=total,
         limit=limit,
@@ -90,7 +86,7 @@ async def list_officers(
     return OfficerPage(items=[officer_out(r) for r in rows], page=info)
 
 
-async def get_officer(conn: AsyncConnection, service_number: str) -> OfficerOut:
+async def get_officer(conn: Reader, service_number: str) -> OfficerOut:
     row = (
         await conn.execute(select(*OFFICER_COLUMNS).where(OfficerRow.service_number == service_number))
     ).first()

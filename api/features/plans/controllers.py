@@ -15,6 +15,7 @@ from litestar.params import Body, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow, principal
+from api.db.engine import Reader
 from api.features.common import LimitParam, OffsetParam, csv_response, page_bounds, problem_responses
 from api.features.plans import results, services
 from api.features.plans.schemas import (
@@ -49,6 +50,7 @@ Bcu = Annotated[str | None, QueryParameter(name="bcu", description="BCU code")]
 Limit = Annotated[int | None, LimitParam]
 Offset = Annotated[int | None, OffsetParam]
 Conn = NamedDependency[AsyncConnection]
+Read = NamedDependency[Reader]
 
 
 def _csv(table: results.Table) -> Response[bytes]:
@@ -83,7 +85,7 @@ class PlanController(Controller):
     @get("/", operation_id="listPlans", summary="List plan jobs", guards=[READ])
     async def list_jobs(
         self,
-        conn: Conn,
+        reader: Read,
         settings: NamedDependency[Settings],
         status: Annotated[JobStatus | None, QueryParameter(name="status")] = None,
         limit: Limit = None,
@@ -91,12 +93,12 @@ class PlanController(Controller):
     ) -> JobPage:
         """Plan jobs, newest first."""
         limit, offset = page_bounds(settings, limit, offset)
-        return await services.list_jobs(conn, status, limit, offset)
+        return await services.list_jobs(reader, status, limit, offset)
 
     @get("/{job_id:str}", operation_id="getPlanJob", summary="Job status and progress", guards=[READ])
-    async def get_job(self, conn: Conn, job_id: JobId) -> JobOut:
+    async def get_job(self, reader: Read, job_id: JobId) -> JobOut:
         """Status, stage, percent, best objective, bound and gap; links to the results once done."""
-        return await services.get_job(conn, job_id)
+        return await services.get_job(reader, job_id)
 
     @delete(
         "/{job_id:str}",
@@ -119,9 +121,9 @@ class PlanController(Controller):
         guards=[READ],
         responses=problem_responses(409),
     )
-    async def summary(self, conn: Conn, job_id: JobId) -> PlanResult:
+    async def summary(self, reader: Read, job_id: JobId) -> PlanResult:
         """Headline KPIs, solve stages, and the input versions and hash the plan came from."""
-        return await results.summary(conn, job_id)
+        return await results.summary(reader, job_id)
 
     @get(
         "/{job_id:str}/events",
@@ -132,7 +134,7 @@ class PlanController(Controller):
     )
     async def events(
         self,
-        conn: Conn,
+        reader: Read,
         settings: NamedDependency[Settings],
         job_id: JobId,
         start: FromDay = None,
@@ -146,7 +148,7 @@ class PlanController(Controller):
         """One row per event tour: officers demanded, covered and short, rest days called in, cost."""
         limit, offset = page_bounds(settings, limit, offset)
         f = results.EventFilter(start, end, borough, priority, short_only)
-        return await results.event_page(conn, job_id, f, limit, offset)
+        return await results.event_page(reader, job_id, f, limit, offset)
 
     @get(
         "/{job_id:str}/events.csv",
@@ -178,10 +180,10 @@ class PlanController(Controller):
         responses=problem_responses(409),
     )
     async def event_detail(
-        self, conn: Conn, job_id: JobId, event_id: Annotated[str, PathParameter(description="External id")]
+        self, reader: Read, job_id: JobId, event_id: Annotated[str, PathParameter(description="External id")]
     ) -> EventCoverage:
         """Coverage per tour, every named assignment and every shortfall (with its reasons) for one event."""
-        return await results.event_detail(conn, job_id, event_id)
+        return await results.event_detail(reader, job_id, event_id)
 
     @get(
         "/{job_id:str}/assignments.csv",
@@ -213,7 +215,7 @@ class PlanController(Controller):
     )
     async def shortfalls(
         self,
-        conn: Conn,
+        reader: Read,
         settings: NamedDependency[Settings],
         job_id: JobId,
         start: FromDay = None,
@@ -223,7 +225,7 @@ class PlanController(Controller):
     ) -> ShortfallPage:
         """Every event tour role left short, with the limits that caused it."""
         limit, offset = page_bounds(settings, limit, offset)
-        return await results.shortfall_page(conn, job_id, start, end, limit, offset)
+        return await results.shortfall_page(reader, job_id, start, end, limit, offset)
 
     @get(
         "/{job_id:str}/shortfalls.csv",
@@ -248,7 +250,7 @@ class PlanController(Controller):
     )
     async def units(
         self,
-        conn: Conn,
+        reader: Read,
         settings: NamedDependency[Settings],
         job_id: JobId,
         unit: Unit = None,
@@ -260,7 +262,7 @@ class PlanController(Controller):
     ) -> UnitDayPage:
         """One row per unit and event day (quiet days are omitted)."""
         limit, offset = page_bounds(settings, limit, offset)
-        return await results.unit_page(conn, job_id, unit, bcu, start, end, limit, offset)
+        return await results.unit_page(reader, job_id, unit, bcu, start, end, limit, offset)
 
     @get(
         "/{job_id:str}/units.csv",
@@ -291,7 +293,7 @@ class PlanController(Controller):
     )
     async def bcus(
         self,
-        conn: Conn,
+        reader: Read,
         settings: NamedDependency[Settings],
         job_id: JobId,
         bcu: Bcu = None,
@@ -302,7 +304,7 @@ class PlanController(Controller):
     ) -> BcuDayPage:
         """The per-unit figures summed over each BCU's boroughs."""
         limit, offset = page_bounds(settings, limit, offset)
-        return await results.bcu_page(conn, job_id, bcu, start, end, limit, offset)
+        return await results.bcu_page(reader, job_id, bcu, start, end, limit, offset)
 
     @get(
         "/{job_id:str}/bcus.csv",
@@ -325,9 +327,9 @@ class PlanController(Controller):
         guards=[NAMED],
         responses=problem_responses(409),
     )
-    async def roster(self, conn: Conn, job_id: JobId, service_number: ServiceNumber) -> Roster:
+    async def roster(self, reader: Read, job_id: JobId, service_number: ServiceNumber) -> Roster:
         """The officer's event tours in date order (empty if the plan leaves them on core duty)."""
-        return await results.roster(conn, job_id, service_number)
+        return await results.roster(reader, job_id, service_number)
 
     @get(
         "/{job_id:str}/officers/{service_number:str}/roster.csv",

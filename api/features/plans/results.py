@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.db.engine import Reader
 from api.db.models import OfficerRow, PlanAssignment, PlanBcuDay, PlanEventKpi, PlanShortfall, PlanUnitDay
 from api.db.repositories import page
 from api.features.common import page_info
@@ -87,7 +88,7 @@ def _rows_of(structs: list[Any], fields: Sequence[str]) -> list[list[Any]]:
     return [[getattr(s, f) for f in fields] for s in structs]
 
 
-async def summary(conn: AsyncConnection, job_id: str) -> PlanResult:
+async def summary(conn: Reader, job_id: str) -> PlanResult:
     row = await services.load_plan(conn, job_id)
     kpis = msgspec.json.decode(row.summary, type=PlanSummary) if row.summary not in ("", "{}") else None
     return PlanResult(
@@ -126,9 +127,7 @@ def _event_query(job_id: str, f: EventFilter) -> Any:
     return query
 
 
-async def event_page(
-    conn: AsyncConnection, job_id: str, f: EventFilter, limit: int, offset: int
-) -> EventKpiPage:
+async def event_page(conn: Reader, job_id: str, f: EventFilter, limit: int, offset: int) -> EventKpiPage:
     await services.load_plan(conn, job_id)
     rows, total = await page(conn, _event_query(job_id, f), limit, offset)
     return EventKpiPage(items=[_event_kpi.decode(r.data) for r in rows], page=page_info(total, limit, offset))
@@ -143,7 +142,7 @@ async def event_table(conn: AsyncConnection, job_id: str, f: EventFilter) -> Tab
     )
 
 
-async def event_detail(conn: AsyncConnection, job_id: str, event_id: str) -> EventCoverage:
+async def event_detail(conn: Reader, job_id: str, event_id: str) -> EventCoverage:
     await services.load_plan(conn, job_id)
     tours = await conn.execute(
         select(PlanEventKpi.data)
@@ -200,7 +199,7 @@ def _shortfall_query(job_id: str, start: dt.date | None, end: dt.date | None) ->
 
 
 async def shortfall_page(
-    conn: AsyncConnection, job_id: str, start: dt.date | None, end: dt.date | None, limit: int, offset: int
+    conn: Reader, job_id: str, start: dt.date | None, end: dt.date | None, limit: int, offset: int
 ) -> ShortfallPage:
     await services.load_plan(conn, job_id)
     rows, total = await page(conn, _shortfall_query(job_id, start, end), limit, offset)
@@ -237,7 +236,7 @@ def _unit_query(
 
 
 async def unit_page(
-    conn: AsyncConnection,
+    conn: Reader,
     job_id: str,
     unit: str | None,
     bcu: str | None,
@@ -277,7 +276,7 @@ def _bcu_query(job_id: str, bcu: str | None, start: dt.date | None, end: dt.date
 
 
 async def bcu_page(
-    conn: AsyncConnection,
+    conn: Reader,
     job_id: str,
     bcu: str | None,
     start: dt.date | None,
@@ -299,7 +298,7 @@ async def bcu_table(
     return Table(fields, _rows_of([_bcu_kpi.decode(r.data) for r in rows], fields), f"plan-{job_id}-bcus.csv")
 
 
-async def roster(conn: AsyncConnection, job_id: str, service_number: str) -> Roster:
+async def roster(conn: Reader, job_id: str, service_number: str) -> Roster:
     await services.load_plan(conn, job_id)
     officer = (
         await conn.execute(

@@ -9,7 +9,7 @@ import msgspec
 from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.engine import utcnow
+from api.db.engine import Reader, utcnow
 from api.db.models import Job, OfficerRow, PlanAssignment, PlanRecord, PlanShortfall, PolicyVersion
 from api.db.repositories import dumps, page
 from api.features.common import page_info
@@ -113,14 +113,14 @@ async def enqueue(
     return job_id
 
 
-async def load_job(conn: AsyncConnection, job_id: str) -> Any:
+async def load_job(conn: Reader, job_id: str) -> Any:
     row = (await conn.execute(select(Job).where(Job.id == job_id))).first()
     if row is None:
         raise ProblemError(404, f"No plan job {job_id!r}.")
     return row
 
 
-async def get_job(conn: AsyncConnection, job_id: str) -> JobOut:
+async def get_job(conn: Reader, job_id: str) -> JobOut:
     row = await load_job(conn, job_id)
     plan = None
     if row.status == "succeeded":
@@ -162,7 +162,7 @@ async def cancel(conn: AsyncConnection, job_id: str) -> JobOut:
     return await get_job(conn, job_id)
 
 
-async def load_plan(conn: AsyncConnection, job_id: str) -> Any:
+async def load_plan(conn: Reader, job_id: str) -> Any:
     row = (
         await conn.execute(
             select(
@@ -254,7 +254,7 @@ def day_bounds(query: Select[Any], column: Any, start: dt.date | None, end: dt.d
     return query
 
 
-async def list_jobs(conn: AsyncConnection, status: str | None, limit: int, offset: int) -> JobPage:
+async def list_jobs(conn: Reader, status: str | None, limit: int, offset: int) -> JobPage:
     query = select(Job).order_by(Job.created_at.desc(), Job.id)
     if status:
         query = query.where(Job.status == status)

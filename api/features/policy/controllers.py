@@ -11,6 +11,7 @@ from litestar.params import Body, PathParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow, principal
+from api.db.engine import Reader
 from api.features.common import problem_responses
 from api.features.policy import services
 from api.features.policy.schemas import PolicyOut, PolicyUpdate, PolicyVersionOut
@@ -24,14 +25,14 @@ class PolicyController(Controller):
     responses = problem_responses(400, 401, 403)
 
     @get("/", operation_id="getPolicy", summary="The current policy", guards=[READ])
-    async def current(self, conn: NamedDependency[AsyncConnection]) -> PolicyOut:
+    async def current(self, reader: NamedDependency[Reader]) -> PolicyOut:
         """The latest policy version."""
-        return await services.get_version(conn, None)
+        return await services.get_version(reader, None)
 
     @get("/versions", operation_id="listPolicyVersions", summary="Every policy version", guards=[READ])
-    async def versions(self, conn: NamedDependency[AsyncConnection]) -> list[PolicyVersionOut]:
+    async def versions(self, reader: NamedDependency[Reader]) -> list[PolicyVersionOut]:
         """Policy versions, newest first (without bodies)."""
-        return await services.list_versions(conn)
+        return await services.list_versions(reader)
 
     @get(
         "/versions/{version:int}",
@@ -41,10 +42,10 @@ class PolicyController(Controller):
         responses=problem_responses(404),
     )
     async def one(
-        self, conn: NamedDependency[AsyncConnection], version: Annotated[int, PathParameter(ge=1)]
+        self, reader: NamedDependency[Reader], version: Annotated[int, PathParameter(ge=1)]
     ) -> PolicyOut:
         """A past (or the current) policy version."""
-        return await services.get_version(conn, version)
+        return await services.get_version(reader, version)
 
     @put(
         "/",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.engine import utcnow
+from api.db.engine import Reader, utcnow
 from api.db.models import PolicyVersion
 from api.db.repositories import bump_dataset, dumps, policy_version
 from api.features.policy.schemas import PolicyOut, PolicyUpdate, PolicyVersionOut
@@ -35,7 +35,7 @@ def check_policy(policy: Policy) -> list[str]:
     return problems
 
 
-async def get_version(conn: AsyncConnection, version: int | None) -> PolicyOut:
+async def get_version(conn: Reader, version: int | None) -> PolicyOut:
     """A stored version, or the latest when `version` is None."""
     found = await policy_version(conn, version)
     if found is None:
@@ -44,7 +44,7 @@ async def get_version(conn: AsyncConnection, version: int | None) -> PolicyOut:
     return PolicyOut(version=number, created_at=row.created_at, note=row.note, policy=policy)
 
 
-async def list_versions(conn: AsyncConnection) -> list[PolicyVersionOut]:
+async def list_versions(conn: Reader) -> list[PolicyVersionOut]:
     rows = await conn.execute(
         select(PolicyVersion.version, PolicyVersion.created_at, PolicyVersion.note).order_by(
             PolicyVersion.version.desc()

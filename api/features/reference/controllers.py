@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
+from api.db.engine import Reader
 from api.db.repositories import policy_version
 from api.features.common import Schema, problem_responses
 from api.problems import ProblemError
@@ -119,9 +119,9 @@ class DeployableRoleController(Controller):
     responses = problem_responses(401, 403)
 
     @get("/", operation_id="listDeployableRoles", summary="Roles an event may demand (current policy)")
-    async def deployable_roles(self, conn: NamedDependency[AsyncConnection]) -> list[DeployableRoleOut]:
+    async def deployable_roles(self, reader: NamedDependency[Reader]) -> list[DeployableRoleOut]:
         """Serials, PSUs, commanders and single posts, with the ranks and skills of each slot."""
-        found = await policy_version(conn, None)
+        found = await policy_version(reader, None)
         if found is None:
             raise ProblemError(404, "No policy stored.")
         return [
