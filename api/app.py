@@ -30,6 +30,7 @@ from api.features.officers.controllers import OfficerController
 from api.features.plans.controllers import PlanController
 from api.features.policy.controllers import PolicyController
 from api.features.reference.controllers import DeployableRoleController, ReferenceController
+from api.features.warmup import warm_read_paths
 from api.openapi import SafeStructSchemaPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.settings import Settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         engine = make_async_engine(settings.db)
         app.state.engine = engine
         app.state.reader = make_reader(settings.db)
+        await warm_read_paths(app.state.reader)
         gc.freeze()  # long-lived startup objects out of the collector's way: shorter GC pauses
         warmer = (
             asyncio.create_task(_warm_analysis(engine, settings.server.analysis_warm_seconds))

@@ -13,6 +13,7 @@ their result routes depend only on the officer records (named assignments join o
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import OrderedDict
@@ -22,6 +23,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import select
 
+from api.db.engine import Reader
 from api.db.models import DatasetVersion
 
 # route pattern -> datasets its responses depend on
@@ -47,6 +49,8 @@ class ResponseCache:
         self.version_ttl = version_ttl
         self._versions: dict[str, int] = {}
         self._versions_read = float("-inf")
+        self._generation = 0
+        self._refresh = asyncio.Lock()
         self._entries: OrderedDict[tuple[Any, ...], tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -72,16 +76,23 @@ class ResponseCache:
         self._entries.clear()
 
     def versions_stale(self) -> None:
-        """A write went through this process: read the versions again on the next request."""
+        """A write went through this process: read the versions afresh before the next lookup."""
+        self._generation += 1
         self._versions_read = float("-inf")
 
-    async def versions(self, engine: Any) -> dict[str, int]:
-        now = time.monotonic()
-        if now - self._versions_read >= self.version_ttl:
-            async with engine.connect() as conn:
-                rows = await conn.execute(select(DatasetVersion.name, DatasetVersion.version))
-                self._versions = dict(rows.all())
-            self._versions_read = now
+    async def versions(self, reader: Reader) -> dict[str, int]:
+        """The dataset versions, read at most every `version_ttl` seconds, by one request at a time
+        (a burst of requests after a write waits for one read instead of all reading at once). A read
+        that a write overtook is used but not trusted for the next requests."""
+        if time.monotonic() - self._versions_read < self.version_ttl:
+            return self._versions
+        async with self._refresh:
+            if time.monotonic() - self._versions_read >= self.version_ttl:
+                generation, read_at = self._generation, time.monotonic()
+                rows = await reader.execute(select(DatasetVersion.name, DatasetVersion.version))
+                self._versions = {row.name: row.version for row in rows}
+                if generation == self._generation:
+                    self._versions_read = read_at
         return self._versions
 
 
@@ -117,7 +128,7 @@ class ResponseCacheMiddleware:
             return
         versions: tuple[int, ...] = ()
         if datasets:
-            found = await cache.versions(state.engine)
+            found = await cache.versions(state.reader)
             versions = tuple(found.get(d, 0) for d in datasets)
         key = (user.role, path, scope.get("query_string", b""), versions)
         hit = cache.get(key)

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Engine, Executable, Result, create_engine, event
+from sqlalchemy import Engine, Executable, Result, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -68,6 +68,16 @@ class PooledReader:
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self._turns, self.engine.connect() as conn:
             return await conn.execute(statement)
+
+    async def open(self) -> None:
+        """Open every pooled connection now rather than during the first burst of requests."""
+
+        async def hold() -> None:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                await asyncio.sleep(0)  # hold it while the others open
+
+        await asyncio.gather(*(hold() for _ in range(self.engine.pool.size())))  # type: ignore[attr-defined]
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -1,0 +1,54 @@
+"""Warm the bounded read paths before a process takes traffic.
+
+The first request of each kind pays one-off costs (ORM mapper set-up, SQL compilation, result
+processors, the read pool's connections). A burst of first requests right after a start or deploy
+would queue behind them all at once, so the lifespan runs each list and single-record read once
+(results thrown away) and opens the read pool before the server accepts connections."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+from api.db.engine import Reader
+from api.features.events import services as events
+from api.features.officers import services as officers
+from api.features.plans import services as plans
+from api.features.policy import services as policy
+from api.problems import ProblemError
+
+log = logging.getLogger("api")
+
+
+async def warm_read_paths(reader: Reader) -> None:
+    """Never stops the start: a database that is down or not migrated yet shows in /health instead."""
+    started = time.perf_counter()
+    try:
+        await _read_each_kind_once(reader)
+    except Exception as error:  # noqa: BLE001
+        log.warning("read paths not warmed: %s", error)
+        return
+    log.info("read paths warmed in %.0f ms", 1000 * (time.perf_counter() - started))
+
+
+async def _read_each_kind_once(reader: Reader) -> None:
+    open_all = getattr(reader, "open", None)
+    if open_all is not None:
+        await open_all()
+    no_filter = {"start": None, "end": None, "borough": None, "kind": None, "priority": None, "status": None}
+    await events.list_events(reader, **no_filter, limit=1, offset=0)
+    first = await officers.list_officers(
+        reader, unit=None, rank=None, duty_role=None, skill=None, limit=1, offset=0, after=None
+    )
+    await officers.list_officers(
+        reader, unit=None, rank=None, duty_role=None, skill=None, limit=1, offset=0, after=""
+    )
+    await plans.list_jobs(reader, None, limit=1, offset=0)
+    for read in (
+        events.load(reader, ""),
+        officers.get_officer(reader, first.items[0].service_number if first.items else ""),
+        policy.get_version(reader, None),
+    ):
+        with contextlib.suppress(ProblemError):  # nothing stored yet: the statement still ran
+            await read
