@@ -209,17 +209,12 @@ async def page(conn: Reader, query: Select[Any], limit: int, offset: int) -> tup
 
 async def keyset_page(
     conn: Reader, query: Select[Any], key: Any, after: str, limit: int
-) -> tuple[list[Any], int, bool]:
-    """The `limit` rows of `query` (ordered by `key`) after `after`, the number of rows matching
-    `query` as a whole, and whether more follow; in one statement, as `page`."""
-    count = _count(query)
-    rows = list(
-        await conn.execute(
-            query.add_columns(count.scalar_subquery().label("page_total")).where(key > after).limit(limit + 1)
-        )
-    )
-    total = int(rows[0].page_total) if rows else int((await conn.execute(count)).scalar_one())
-    return rows[:limit], total, len(rows) > limit
+) -> tuple[list[Any], bool]:
+    """The `limit` rows of `query` (ordered by `key`) after `after`, and whether more follow. No total:
+    counting every matching row on each page would undo what keyset paging is for (a cost that does
+    not grow with the table), and the caller has the total from the first page."""
+    rows = list(await conn.execute(query.where(key > after).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
 
 
 def _count(query: Select[Any]) -> Select[Any]:

@@ -24,7 +24,7 @@ class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class PageInfo(Schema):
-    total: int  # rows matching the filters
+    total: int | None  # rows matching the filters; null on keyset (`after`) pages, which skip the count
     limit: int
     offset: int
     next_offset: int | None

@@ -266,12 +266,15 @@ def test_officer_pages_by_offset_and_by_cursor_agree(service: Service) -> None:
         page = c.get("/officers", params={"limit": 25, "offset": offset}, headers=h).json()
         by_offset += [o["service_number"] for o in page["items"]]
         offset = page["page"]["next_offset"]
-    by_cursor, params = [], {"limit": 25}
+    by_cursor, params, totals = [], {"limit": 25}, []
     while True:
         page = c.get("/officers", params=params, headers=h).json()
         by_cursor += [o["service_number"] for o in page["items"]]
+        totals.append(page["page"]["total"])
         if page["page"]["next_after"] is None:
             break
         params = {"limit": 25, "after": page["page"]["next_after"]}
     assert by_offset == by_cursor == sorted(r["service_number"] for r in data.officers_rows())
+    # the first page counts; keyset pages skip the count
+    assert len(totals) > 1 and totals == [len(by_cursor)] + [None] * (len(totals) - 1)
     assert c.get("/officers", params={"after": "T", "offset": 5}, headers=h).status_code == 400

@@ -80,8 +80,9 @@ class OfficerController(Controller):
             str | None,
             QueryParameter(
                 name="after",
-                description="Keyset cursor: officers after this service number (use page.next_after; "
-                "cheaper than a deep offset).",
+                description="Keyset cursor: officers after this service number (use page.next_after). "
+                "Its cost does not grow with the depth of the page; for the same reason its pages "
+                "carry no total (page.total is null): the first page's total stands.",
             ),
         ] = None,
     ) -> OfficerPage:
