@@ -8,6 +8,7 @@ then names the roles it admits with `allow(...)`; the app refuses to start if a 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -21,9 +22,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Guard
 from sqlalchemy import Insert, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.engine import utcnow
+from api.db.engine import Reader, utcnow
 from api.db.models import ApiKey
 
 Role = Literal["planner", "scheduler", "analyst", "admin"]
@@ -70,6 +70,7 @@ class KeyCache:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lookups: dict[str, asyncio.Future[Principal | None]] = {}
 
     def get(self, key: str) -> Principal | None:
         entry = self._entries.get(key)
@@ -83,6 +84,22 @@ class KeyCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+    async def verified(self, key: str, reader: Reader) -> Principal | None:
+        """The key's principal, from the cache or the database; concurrent first requests with the
+        same key share one lookup (a client opening many connections at once would otherwise send
+        as many identical queries)."""
+        principal = self.get(key)
+        if principal is not None:
+            return principal
+        pending = self._lookups.get(key)
+        if pending is None:
+            pending = self._lookups[key] = asyncio.ensure_future(lookup_key(reader, key))
+            pending.add_done_callback(lambda _: self._lookups.pop(key, None))
+        principal = await asyncio.shield(pending)
+        if principal is not None:
+            self.put(key, principal)
+        return principal
 
     def forget(self, key_id: str) -> None:
         for key in [k for k, (_, p) in self._entries.items() if p.key_id == key_id]:
@@ -105,27 +122,22 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         if not key:
             raise NotAuthorizedException("An API key is required (X-API-Key header).")
         state = connection.app.state
-        cache: KeyCache = state.key_cache
-        principal = cache.get(key)
+        principal = await state.key_cache.verified(key, state.reader)
         if principal is None:
-            principal = await lookup_key(state.engine, key)
-            if principal is None:
-                raise NotAuthorizedException("The API key is not valid.")
-            cache.put(key, principal)
+            raise NotAuthorizedException("The API key is not valid.")
         return AuthenticationResult(user=principal, auth=key)
 
 
-async def lookup_key(engine: AsyncEngine, key: str) -> Principal | None:
+async def lookup_key(reader: Reader, key: str) -> Principal | None:
     parts = split_key(key)
     if parts is None:
         return None
     key_id, secret = parts
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(ApiKey.secret_hash, ApiKey.role, ApiKey.revoked_at).where(ApiKey.id == key_id)
-            )
-        ).first()
+    row = (
+        await reader.execute(
+            select(ApiKey.secret_hash, ApiKey.role, ApiKey.revoked_at).where(ApiKey.id == key_id)
+        )
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.secret_hash, hash_secret(secret)):

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Engine, Executable, Result, create_engine, event, text
+from sqlalchemy import Engine, Executable, Result, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -63,21 +63,12 @@ class PooledReader:
             max_overflow=0,
             pool_recycle=1800,
         )
-        self._turns = asyncio.Semaphore(db.read_pool_size)  # newcomers queue behind waiters
+        self.size = db.read_pool_size
+        self._turns = asyncio.Semaphore(self.size)  # newcomers queue behind waiters
 
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self._turns, self.engine.connect() as conn:
             return await conn.execute(statement)
-
-    async def open(self) -> None:
-        """Open every pooled connection now rather than during the first burst of requests."""
-
-        async def hold() -> None:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-                await asyncio.sleep(0)  # hold it while the others open
-
-        await asyncio.gather(*(hold() for _ in range(self.engine.pool.size())))  # type: ignore[attr-defined]
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -89,6 +80,8 @@ class InlineSQLiteReader:
     its thread costs several times that per statement (and the GIL contention of a thread per pooled
     connection). Only for bounded reads: a large export would stall the loop, so those keep the
     async connection."""
+
+    size = 1  # one connection: statements run one after another on the loop's thread
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -3,10 +3,12 @@
 The first request of each kind pays one-off costs (ORM mapper set-up, SQL compilation, result
 processors, the read pool's connections). A burst of first requests right after a start or deploy
 would queue behind them all at once, so the lifespan runs each list and single-record read once
-(results thrown away) and opens the read pool before the server accepts connections."""
+(results thrown away) on every connection of the read pool before the server accepts connections
+(a PostgreSQL backend loads its catalog caches on its first use of each table)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -25,7 +27,8 @@ async def warm_read_paths(reader: Reader) -> None:
     """Never stops the start: a database that is down or not migrated yet shows in /health instead."""
     started = time.perf_counter()
     try:
-        await _read_each_kind_once(reader)
+        parallel = getattr(reader, "size", 1)  # statements the reader runs at once
+        await asyncio.gather(*(_read_each_kind_once(reader) for _ in range(parallel)))
     except Exception as error:  # noqa: BLE001
         log.warning("read paths not warmed: %s", error)
         return
@@ -33,9 +36,6 @@ async def warm_read_paths(reader: Reader) -> None:
 
 
 async def _read_each_kind_once(reader: Reader) -> None:
-    open_all = getattr(reader, "open", None)
-    if open_all is not None:
-        await open_all()
     no_filter = {"start": None, "end": None, "borough": None, "kind": None, "priority": None, "status": None}
     await events.list_events(reader, **no_filter, limit=1, offset=0)
     first = await officers.list_officers(
