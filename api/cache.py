@@ -7,8 +7,9 @@ skips an authorisation decision that could differ. Correctness rests on the data
 (`dataset_versions`: calendar, officers, policy), which every write bumps in the same transaction as
 the change. The versions are read from the database at most every `version_ttl` seconds, and again
 right after any write request this process served, so a client always reads its own writes; a
-write made through another process (a second web worker) shows within `version_ttl`
-(PLANNER_VERSION_TTL_SECONDS, default 1 s; 0 reads them on every request). Plans are immutable, so
+write made through another process shows within `version_ttl` (PLANNER_VERSION_TTL_SECONDS:
+1 s by default with one API process; 0, a read on every request, by default with several, so that
+a client reads its own writes whichever process answers). Plans are immutable, so
 their result routes depend only on the officer records (named assignments join officer names)."""
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ class ResponseCache:
         that a write overtook is used but not trusted for the next requests."""
         if time.monotonic() - self._versions_read < self.version_ttl:
             return self._versions
+        if self.version_ttl <= 0:  # every request reads them itself: no one to wait for
+            rows = await reader.execute(select(DatasetVersion.name, DatasetVersion.version))
+            return {row.name: row.version for row in rows}
         async with self._refresh:
             if time.monotonic() - self._versions_read >= self.version_ttl:
                 generation, read_at = self._generation, time.monotonic()

@@ -43,8 +43,11 @@ def _split_driver(url: str) -> tuple[str, str]:
 class DatabaseSettings:
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
-    pool_size: int = 10
-    read_pool_size: int = 20
+    # Per API process. A bounded read holds a connection for one statement only, so a small FIFO-queued
+    # read pool serves a high request rate; writes, exports and analysis use the other pool (plus as
+    # many again in overflow). Keep web processes x (read + 2 x pool) below the server's limit.
+    pool_size: int = 5
+    read_pool_size: int = 10
 
     @property
     def dialect(self) -> str:
@@ -80,6 +83,15 @@ class DatabaseSettings:
         path = path.split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def default_web_concurrency() -> int:
+    """One API process per CPU this process may use, at most 4 (each holds its own database pools)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 @dataclass(frozen=True)
@@ -121,14 +133,15 @@ class Settings:
     def from_env(cls) -> Settings:
         workers = _env("PLANNER_SOLVER_WORKERS", "")
         mode = _env("PLANNER_WORKER", "embedded")
+        web_concurrency = _env_int("PLANNER_WEB_CONCURRENCY", default_web_concurrency())
         if mode not in ("embedded", "off"):
             raise ValueError("PLANNER_WORKER must be 'embedded' or 'off'")
         return cls(
             db=DatabaseSettings(
                 url=_env("DATABASE_URL", DEFAULT_DATABASE_URL),
                 echo=_env_bool("DATABASE_ECHO", False),
-                pool_size=_env_int("DATABASE_POOL_SIZE", 10),
-                read_pool_size=_env_int("DATABASE_READ_POOL_SIZE", 20),
+                pool_size=_env_int("DATABASE_POOL_SIZE", 5),
+                read_pool_size=_env_int("DATABASE_READ_POOL_SIZE", 10),
             ),
             server=ServerSettings(
                 host=_env("PLANNER_HOST", "127.0.0.1"),
@@ -138,8 +151,12 @@ class Settings:
                 max_page_size=_env_int("PLANNER_MAX_PAGE_SIZE", 1000),
                 key_cache_seconds=_env_float("PLANNER_KEY_CACHE_SECONDS", 5.0),
                 response_cache=_env_bool("PLANNER_RESPONSE_CACHE", True),
-                version_ttl_seconds=_env_float("PLANNER_VERSION_TTL_SECONDS", 1.0),
-                web_concurrency=_env_int("PLANNER_WEB_CONCURRENCY", 1),
+                # several processes: each request checks the versions, so that a client reads its
+                # own writes whichever process answers
+                version_ttl_seconds=_env_float(
+                    "PLANNER_VERSION_TTL_SECONDS", 1.0 if web_concurrency == 1 else 0.0
+                ),
+                web_concurrency=web_concurrency,
                 analysis_warm_seconds=_env_float("PLANNER_ANALYSIS_WARM_SECONDS", 10.0),
             ),
             worker=WorkerSettings(

@@ -9,8 +9,8 @@ and, once (by default on SQLite), a full-year plan through the API (POST -> work
 against `planner plan` on the same data from the command line.
 
 Run: `python -m bench.api_bench [--backends sqlite,postgres] [--skip-plan]`; writes bench/results/api.json.
-Targets: calendar import <= 3 s, officers <= 10 s, GET p99 <= 100 ms at 50 clients, API plan within 20%
-of the CLI."""
+Targets: calendar import <= 3 s, officers <= 10 s, GET p99 <= 100 ms at 50 clients (with a cold and
+with a warm response cache), API plan within 20% of the CLI."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def _start_server(url: str, port: int, web_workers: int = 1) -> subprocess.Popen
             "--workers",
             str(web_workers),
         ],
-        env=_env(url),
+        env=_env(url, PLANNER_WEB_CONCURRENCY=str(web_workers)),
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -411,13 +411,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL") or PG_DEFAULT)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--web-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=None,
+        help="API processes (default: the service's own default, PLANNER_WEB_CONCURRENCY)",
+    )
     parser.add_argument("--requests-per-client", type=int, default=40)
     parser.add_argument("--skip-plan", action="store_true", help="skip the full-year plan (API vs CLI)")
     parser.add_argument("--plan-backend", default="sqlite")
     parser.add_argument("--workers", type=int, default=None, help="solver workers for both CLI and API")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
+    if args.web_workers is None:
+        from api.settings import default_web_concurrency
+
+        args.web_workers = default_web_concurrency()
 
     from planner.demo import demo_problem
 
@@ -439,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind, r in results["backends"].items():
         verdict[f"{kind}.calendar_import"] = r["calendar_import_s"] <= TARGETS["calendar_import_s"]
         verdict[f"{kind}.officers_import"] = r["officers_import_s"] <= TARGETS["officers_import_s"]
-        verdict[f"{kind}.get_p99"] = r["get"]["p99_ms"] <= TARGETS["get_p99_ms"]
+        verdict[f"{kind}.get_p99_warm_cache"] = r["get"]["p99_ms"] <= TARGETS["get_p99_ms"]
+        verdict[f"{kind}.get_p99_cold_cache"] = r["get_cold_cache"]["p99_ms"] <= TARGETS["get_p99_ms"]
     if "plan" in results:
         verdict["plan_api_vs_cli"] = results["plan"]["ratio_api_to_cli"] <= TARGETS["plan_api_vs_cli"]
     results["met"] = verdict

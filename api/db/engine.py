@@ -62,6 +62,9 @@ class PooledReader:
             pool_size=db.read_pool_size,
             max_overflow=0,
             pool_recycle=1800,
+            pool_reset_on_return=None,  # autocommit: no transaction to end
+            # server-side prepared on first use (the warm-up prepares each read on every connection)
+            connect_args={"prepare_threshold": 0},
         )
         self.size = db.read_pool_size
         self._turns = asyncio.Semaphore(self.size)  # newcomers queue behind waiters
