@@ -81,7 +81,10 @@ def test_bank_holidays_other_substitute_cases() -> None:
     # 2026: Boxing Day on a Saturday; 2028: New Year's Day on a Saturday; 2022: Christmas on a Sunday.
     h2026 = england_bank_holidays(2026)
     assert (h2026[0], h2026[1], h2026[-2], h2026[-1]) == (
-        dt.date(2026, 1, 1), dt.date(2026, 4, 3), dt.date(2026, 12, 25), dt.date(2026, 12, 28)
+        dt.date(2026, 1, 1),
+        dt.date(2026, 4, 3),
+        dt.date(2026, 12, 25),
+        dt.date(2026, 12, 28),
     )
     assert england_bank_holidays(2028)[0] == dt.date(2028, 1, 3)
     assert england_bank_holidays(2022)[-2:] == (dt.date(2022, 12, 26), dt.date(2022, 12, 27))
@@ -141,8 +144,11 @@ def test_borough_ranks_and_commanders(problem: PlanningProblem) -> None:
     assert all(o.rank in ("PC", "PS") for o in problem.officers if "PLO" in o.skills)
     assert all("PO_L1" in o.skills for o in problem.officers if o.unit == "TSG")
     assert all("MOUNTED" in o.skills for o in problem.officers if o.unit == "MOUNTED")
-    l2 = [o for o in problem.officers if o.unit.startswith("E09") and o.duty_role != "investigation"
-          and o.rank == "PC"]
+    l2 = [
+        o
+        for o in problem.officers
+        if o.unit.startswith("E09") and o.duty_role != "investigation" and o.rank == "PC"
+    ]
     assert 0.25 <= sum("PO_L2" in o.skills for o in l2) / len(l2) <= 0.35
 
 
@@ -256,8 +262,11 @@ def test_major_events(problem: PlanningProblem) -> None:
     assert sum(officer_demand(e, problem.policy) for e in marathon) >= 1_500
     assert len({e.start.date() for e in marathon}) == 1 and marathon[0].start.weekday() == 6
     assert len(find("The Championships, Wimbledon")) == 14
-    concerts = [e for e in problem.events if e.kind == "concert" and e.borough in
-                ("E09000005", "E09000014", "E09000011")]
+    concerts = [
+        e
+        for e in problem.events
+        if e.kind == "concert" and e.borough in ("E09000005", "E09000014", "E09000011")
+    ]
     assert 30 <= len(concerts) <= 60
 
 
