@@ -121,9 +121,13 @@ class ProblemSnapshot(Base):
 
 class Job(Base):
     __tablename__ = "plan_jobs"
-    __table_args__ = (Index("ix_plan_jobs_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_plan_jobs_status_created", "status", "created_at"),
+        Index("ix_plan_jobs_kind_created", "kind", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), server_default="plan")  # plan or frontier
     status: Mapped[str] = mapped_column(String(16))  # queued/running/succeeded/failed/cancelled
     stage: Mapped[str] = mapped_column(String(32), default="queued")
     percent: Mapped[float] = mapped_column(Float, default=0.0)

@@ -153,6 +153,8 @@ def test_frontier_is_a_durable_job_with_six_points(service: Service) -> None:
     assert covered == sorted(covered, reverse=True)  # a higher floor never covers more
     listed = get(service, "/analysis/frontiers")
     assert [f["job"]["id"] for f in listed["items"]] == [job_id]
+    plans = get(service, "/plans")["items"]  # plan jobs only: the frontier is not among them
+    assert plans and job_id not in [p["id"] for p in plans]
     # a frontier is not a plan to analyse, and a plan is not a frontier
     assert (
         service.client.get(f"/analysis/plans/{job_id}/overview", headers=service.h("analyst")).status_code

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.cli import main as cli_main
 from api.db.engine import make_sync_engine
@@ -88,3 +88,28 @@ def test_a_policy_stored_by_an_older_version_still_reads(service: Service) -> No
     r = service.client.get("/policy", headers=service.h("planner"))
     assert r.status_code == 200
     assert "retired_setting" not in r.json()["policy"] and "old_floor" not in r.json()["policy"]["floors"]
+
+
+def test_upgrading_marks_existing_frontier_jobs(settings: Settings) -> None:
+    """0002 adds plan_jobs.kind; jobs queued before it said 'frontier' only in their options."""
+    from alembic import command
+
+    from api.db.migrate import alembic_config
+
+    engine = make_sync_engine(settings.db, pooled=False)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        for job_id, options in (("plan-job", '{"workers": 2}'), ("frontier-job", '{"kind": "frontier"}')):
+            conn.execute(
+                text(
+                    'INSERT INTO plan_jobs (id, status, stage, percent, message, start, "end", options,'
+                    " created_at, attempts, cancel_requested) VALUES (:id, 'succeeded', 'done', 100, '',"
+                    " '2027-03-01', '2027-03-02', :options, '2026-11-28 00:00:00', 1, false)"
+                ),
+                {"id": job_id, "options": options},
+            )
+    migrate(settings.db)
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(text("SELECT id, kind FROM plan_jobs")).all())
+    engine.dispose()
+    assert kinds == {"plan-job": "plan", "frontier-job": "frontier"}

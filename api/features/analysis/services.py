@@ -418,18 +418,15 @@ async def submit_frontier(conn: AsyncConnection, request: FrontierRequest, key_i
     options: dict[str, Any] = {"kind": "frontier" if request.detail == "allocation" else "frontier-named"}
     if request.workers is not None:
         options["workers"] = request.workers
-    job_id = await plans.enqueue(conn, request.start, request.end, request.policy_version, options, key_id)
+    job_id = await plans.enqueue(
+        conn, "frontier", request.start, request.end, request.policy_version, options, key_id
+    )
     return await get_frontier(conn, job_id)
-
-
-def _is_frontier(options: str | None) -> bool:
-    kind = msgspec.json.decode(options or "{}").get("kind", "")
-    return str(kind).startswith("frontier")
 
 
 async def get_frontier(conn: AsyncConnection, job_id: str) -> FrontierOut:
     row = await plans.load_job(conn, job_id)
-    if not _is_frontier(row.options):
+    if row.kind != "frontier":
         raise ProblemError(404, f"No frontier job {job_id!r}.")
     job = await plans.get_job(conn, job_id)
     job.links = {"self": f"/analysis/frontiers/{job_id}"}
@@ -444,10 +441,6 @@ async def get_frontier(conn: AsyncConnection, job_id: str) -> FrontierOut:
 
 async def list_frontiers(conn: AsyncConnection, limit: int) -> list[FrontierOut]:
     rows = await conn.execute(
-        select(Job.id, Job.options)
-        .where(Job.options.like('%"kind"%frontier%'))
-        .order_by(Job.created_at.desc())
-        .limit(limit)
+        select(Job.id).where(Job.kind == "frontier").order_by(Job.created_at.desc()).limit(limit)
     )
-    ids = [r.id for r in rows if _is_frontier(r.options)]
-    return [await get_frontier(conn, job_id) for job_id in ids]
+    return [await get_frontier(conn, job_id) for job_id in rows.scalars()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import Select, insert, select, update
@@ -65,6 +65,9 @@ def job_out(row: Any, plan: Any | None = None) -> JobOut:
     )
 
 
+JobKind = Literal["plan", "frontier"]
+
+
 async def submit(conn: AsyncConnection, request: PlanRequest, key_id: str) -> JobOut:
     if request.end < request.start:
         raise ProblemError(422, "end is before start.")
@@ -72,19 +75,23 @@ async def submit(conn: AsyncConnection, request: PlanRequest, key_id: str) -> Jo
         raise ProblemError(422, f"a plan covers at most {MAX_HORIZON_DAYS} days.")
     if request.options.workers is not None and not 1 <= request.options.workers <= 64:
         raise ProblemError(422, "options.workers must be between 1 and 64.")
-    job_id = await enqueue(conn, request.start, request.end, request.policy_version, request.options, key_id)
+    job_id = await enqueue(
+        conn, "plan", request.start, request.end, request.policy_version, request.options, key_id
+    )
     return await get_job(conn, job_id)
 
 
 async def enqueue(
     conn: AsyncConnection,
+    kind: JobKind,
     start: dt.date,
     end: dt.date,
     policy_version: int | None,
     options: Any,
     key_id: str,
 ) -> str:
-    """Queue a solve job (a plan or a frontier: `options` says which) and return its id."""
+    """Queue a solve job (a plan or a frontier; `options` tells the worker how to run it) and return
+    its id."""
     async with conn.begin():
         if policy_version is not None:
             found = await conn.execute(
@@ -96,6 +103,7 @@ async def enqueue(
         await conn.execute(
             insert(Job).values(
                 id=job_id,
+                kind=kind,
                 status=QUEUED,
                 stage="queued",
                 percent=0.0,
@@ -255,7 +263,7 @@ def day_bounds(query: Select[Any], column: Any, start: dt.date | None, end: dt.d
 
 
 async def list_jobs(conn: Reader, status: str | None, limit: int, offset: int) -> JobPage:
-    query = select(Job).order_by(Job.created_at.desc(), Job.id)
+    query = select(Job).where(Job.kind == "plan").order_by(Job.created_at.desc(), Job.id)
     if status:
         query = query.where(Job.status == status)
     rows, total = await page(conn, query, limit, offset)
