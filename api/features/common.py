@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncGenerator, Iterable, Sequence
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.openapi.spec import OpenAPIType
+from litestar.params import PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.engine import Reader
@@ -45,6 +47,22 @@ def provide_reader(state: State) -> Reader:
 
 def provide_settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
+
+
+# Event ids come from external calendars and may hold "/" (e.g. "FA/2027/0412"), so routes take them
+# as a path parameter: the rest of the URL path, which Litestar hands over as a Path with a leading
+# "/". Imports reject ids that a path would not carry unchanged (see api.imports).
+EventIdPath = Annotated[
+    PurePosixPath,
+    PathParameter(
+        description="An event's external id (as in the calendar it came from; may contain '/')",
+        schema_extra={"type": OpenAPIType.STRING},
+    ),
+]
+
+
+def event_id(path: PurePosixPath) -> str:
+    return str(path)[1:]
 
 
 LimitParam = QueryParameter(

@@ -50,9 +50,9 @@ PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/events/import/ics"): {P, S},
     ("GET", "/events"): READERS,
     ("POST", "/events"): {P, S},
-    ("GET", "/events/{external_id:str}"): READERS,
-    ("PUT", "/events/{external_id:str}"): {P, S},
-    ("DELETE", "/events/{external_id:str}"): {P, S},
+    ("GET", "/events/{external_id:path}"): READERS,
+    ("PUT", "/events/{external_id:path}"): {P, S},
+    ("DELETE", "/events/{external_id:path}"): {P, S},
     ("GET", "/policy"): READERS,
     ("PUT", "/policy"): {P},
     ("GET", "/policy/versions"): READERS,
@@ -71,7 +71,7 @@ PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/plans/{job_id:str}/bcus"): READERS,
     ("GET", "/plans/{job_id:str}/bcus.csv"): READERS,
     # named officers: never analysts
-    ("GET", "/plans/{job_id:str}/events/{event_id:str}"): {P, S},
+    ("GET", "/plans/{job_id:str}/events/{event_path:path}"): {P, S},
     ("GET", "/plans/{job_id:str}/assignments.csv"): {P, S},
     ("GET", "/plans/{job_id:str}/officers/{service_number:str}"): {P, S},
     ("GET", "/plans/{job_id:str}/officers/{service_number:str}/roster.csv"): {P, S},
@@ -81,7 +81,7 @@ PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/analysis/plans/{job_id:str}/impact"): READERS,
     ("GET", "/analysis/plans/{job_id:str}/explanations"): READERS,
     ("GET", "/analysis/plans/{job_id:str}/rules"): READERS,
-    ("GET", "/analysis/plans/{job_id:str}/events/{event_id:str}"): READERS,
+    ("GET", "/analysis/plans/{job_id:str}/events/{event_path:path}"): READERS,
     ("POST", "/analysis/plans/{job_id:str}/what-if"): READERS,
     ("GET", "/analysis/compare/{job_id:str}/{other_id:str}"): READERS,
     ("POST", "/analysis/frontiers"): READERS,
@@ -128,9 +128,9 @@ class Fixtures:
         params = {
             "{key_id:str}": lambda: self.s.new_key(A)[1],
             "{service_number:str}": lambda: "T00001",
-            "{external_id:str}": lambda: "EV-0-A",
+            "{external_id:path}": lambda: "EV-0-A",
             "{version:int}": lambda: "1",
-            "{event_id:str}": lambda: "EV-0-A",
+            "{event_path:path}": lambda: "EV-0-A",
             "{path:str}": lambda: "swagger",
             "{other_id:str}": lambda: self.job_id,
             "{frontier_id:str}": lambda: self.frontier_id,
@@ -161,7 +161,7 @@ class Fixtures:
                     "end": "2027-03-03T12:00:00",
                 }
             },
-            ("PUT", "/events/{external_id:str}"): {
+            ("PUT", "/events/{external_id:path}"): {
                 "json": {
                     "name": "Rally 0",
                     "kind": "demonstration",

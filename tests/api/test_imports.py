@@ -160,6 +160,39 @@ def test_single_event_create_update_cancel_keeps_history(service: Service) -> No
     assert c.put("/events/NOPE", json=update, headers=h).status_code == 404
 
 
+def test_event_ids_with_slashes_are_addressable(service: Service) -> None:
+    c, h = service.client, service.h("scheduler")
+    event = {
+        "external_id": "FA/2027/0412",
+        "name": "Arsenal v Spurs",
+        "kind": "football",
+        "borough": data.CAMDEN,
+        "start": "2027-03-02T15:00:00",
+        "end": "2027-03-02T17:00:00",
+        "demand": [{"role": "constable", "count": 4}],
+    }
+    assert c.post("/events", json=event, headers=h).status_code == 201
+    assert c.get("/events/FA/2027/0412", headers=h).json()["external_id"] == "FA/2027/0412"
+    assert c.get("/events/FA%2F2027%2F0412", headers=h).json()["external_id"] == "FA/2027/0412"
+    update = {k: v for k, v in event.items() if k != "external_id"} | {"priority": "high"}
+    assert c.put("/events/FA/2027/0412", json=update, headers=h).json()["priority"] == "high"
+    assert c.delete("/events/FA/2027/0412", headers=h).json()["status"] == "cancelled"
+    assert c.get("/events/FA/2027", headers=h).status_code == 404  # a prefix is not the event
+
+
+def test_event_ids_a_path_would_change_are_rejected(service: Service) -> None:
+    c, h = service.client, service.h(P)
+    rows = data.events_rows()
+    for row, bad in zip(rows[1:5], ("a//b", "/lead", "trail/", "x/../y"), strict=True):
+        row["external_id"] = bad
+    r = c.post("/events/import/csv", content=data.events_csv(rows), headers=h)
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert [e["line"] for e in errors] == [3, 4, 5, 6]
+    assert all(e["field"] == "external_id" and "cannot be addressed" in e["reason"] for e in errors)
+    assert _count(service, "/events") == 0
+
+
 def test_event_filters_and_pagination(service: Service) -> None:
     c, h = service.client, service.h("analyst")
     c.post("/events/import/csv", content=data.events_csv(), headers=service.h(P))

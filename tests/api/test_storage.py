@@ -57,6 +57,15 @@ def test_health_and_schema_need_no_key(service: Service) -> None:
     spec = service.client.get("/schema/openapi.json").json()
     operations = [op for methods in spec["paths"].values() for op in methods.values()]
     assert all(op.get("operationId") and op.get("summary") for op in operations)
+    # every parameter has a typed schema (a client generator needs one)
+    typed = ("type", "$ref", "oneOf", "anyOf", "allOf", "enum")
+    untyped = [
+        (op["operationId"], p["name"])
+        for op in operations
+        for p in op.get("parameters", [])
+        if not any(k in p["schema"] for k in typed)
+    ]
+    assert untyped == []
     assert spec["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
     assert "text/calendar" in spec["paths"]["/events/import/ics"]["post"]["requestBody"]["content"]
 

@@ -25,7 +25,7 @@ from api.features.analysis.schemas import (
     FrontierRequest,
     WhatIfRequest,
 )
-from api.features.common import problem_responses
+from api.features.common import EventIdPath, event_id, problem_responses
 from api.problems import ProblemError
 from planner.analysis.compare import Comparison
 from planner.analysis.explain import RuleImpact
@@ -144,7 +144,7 @@ class AnalysisController(Controller):
         return (await services.CACHE.get(conn, job_id)).rules
 
     @get(
-        "/plans/{job_id:str}/events/{event_id:str}",
+        "/plans/{job_id:str}/events/{event_path:path}",
         operation_id="getEventDrillDown",
         summary="One event: coverage, explanation, assignments",
     )
@@ -153,11 +153,13 @@ class AnalysisController(Controller):
         request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         job_id: PlanId,
-        event_id: Annotated[str, PathParameter(description="External id")],
+        event_path: EventIdPath,
     ) -> EventDrillDown:
         """Coverage per tour, why it is short, and who is deployed (names withheld from analysts)."""
         context = await services.CACHE.get(conn, job_id)
-        return services.drill_down(context, event_id, show_names=principal(request).role != "analyst")
+        return services.drill_down(
+            context, event_id(event_path), show_names=principal(request).role != "analyst"
+        )
 
     @post(
         "/plans/{job_id:str}/what-if",

@@ -8,12 +8,19 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import Body, PathParameter, QueryParameter, RawBody
+from litestar.params import Body, QueryParameter, RawBody
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow
 from api.db.engine import Reader
-from api.features.common import LimitParam, OffsetParam, page_bounds, problem_responses
+from api.features.common import (
+    EventIdPath,
+    LimitParam,
+    OffsetParam,
+    event_id,
+    page_bounds,
+    problem_responses,
+)
 from api.features.events import services
 from api.features.events.schemas import EventCreate, EventFields, EventOut, EventPage
 from api.features.imports_common import ImportReport
@@ -36,9 +43,6 @@ ICS_NOTE = (
     "normal, 7-9 low) or X-MET-PRIORITY, STATUS:CANCELLED, and X-MET-BOROUGH (ONS code or name), "
     "X-MET-DEMAND (`role:count;...`), X-MET-GRADE, X-MET-NOTIFIED (date)."
 )
-
-
-IdParam = PathParameter(description="The event's external id (as in the calendar it came from)")
 
 
 class EventController(Controller):
@@ -133,20 +137,18 @@ class EventController(Controller):
         return await services.create(conn, data.external_id, data)
 
     @get(
-        "/{external_id:str}",
+        "/{external_id:path}",
         operation_id="getEvent",
         summary="Read one event",
         guards=[READ],
         responses=problem_responses(404),
     )
-    async def get_event(
-        self, reader: NamedDependency[Reader], external_id: Annotated[str, IdParam]
-    ) -> EventOut:
+    async def get_event(self, reader: NamedDependency[Reader], external_id: EventIdPath) -> EventOut:
         """One event, cancelled or not."""
-        return services.event_out(await services.load(reader, external_id))
+        return services.event_out(await services.load(reader, event_id(external_id)))
 
     @put(
-        "/{external_id:str}",
+        "/{external_id:path}",
         operation_id="updateEvent",
         summary="Replace one event",
         guards=[WRITE],
@@ -155,14 +157,14 @@ class EventController(Controller):
     async def update_event(
         self,
         conn: NamedDependency[AsyncConnection],
-        external_id: Annotated[str, IdParam],
+        external_id: EventIdPath,
         data: Annotated[EventFields, Body(title="Event fields")],
     ) -> EventOut:
         """Replaces the event's fields; the calendar version moves on only if something changed."""
-        return await services.replace(conn, external_id, data)
+        return await services.replace(conn, event_id(external_id), data)
 
     @delete(
-        "/{external_id:str}",
+        "/{external_id:path}",
         operation_id="cancelEvent",
         summary="Cancel one event",
         guards=[WRITE],
@@ -170,7 +172,7 @@ class EventController(Controller):
         responses=problem_responses(404),
     )
     async def cancel_event(
-        self, conn: NamedDependency[AsyncConnection], external_id: Annotated[str, IdParam]
+        self, conn: NamedDependency[AsyncConnection], external_id: EventIdPath
     ) -> EventOut:
         """Marks the event cancelled (it stays in history and in earlier plans); idempotent."""
-        return await services.cancel(conn, external_id)
+        return await services.cancel(conn, event_id(external_id))

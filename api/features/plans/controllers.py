@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow, principal
 from api.db.engine import Reader
-from api.features.common import LimitParam, OffsetParam, csv_response, page_bounds, problem_responses
+from api.features.common import (
+    EventIdPath,
+    LimitParam,
+    OffsetParam,
+    csv_response,
+    event_id,
+    page_bounds,
+    problem_responses,
+)
 from api.features.plans import results, services
 from api.features.plans.schemas import (
     BcuDayPage,
@@ -173,17 +181,15 @@ class PlanController(Controller):
         return _csv(await results.event_table(conn, job_id, f))
 
     @get(
-        "/{job_id:str}/events/{event_id:str}",
+        "/{job_id:str}/events/{event_path:path}",
         operation_id="getPlanEventCoverage",
         summary="One event's coverage with named officers",
         guards=[NAMED],
         responses=problem_responses(409),
     )
-    async def event_detail(
-        self, reader: Read, job_id: JobId, event_id: Annotated[str, PathParameter(description="External id")]
-    ) -> EventCoverage:
+    async def event_detail(self, reader: Read, job_id: JobId, event_path: EventIdPath) -> EventCoverage:
         """Coverage per tour, every named assignment and every shortfall (with its reasons) for one event."""
-        return await results.event_detail(reader, job_id, event_id)
+        return await results.event_detail(reader, job_id, event_id(event_path))
 
     @get(
         "/{job_id:str}/assignments.csv",
