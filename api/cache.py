@@ -18,6 +18,7 @@ import asyncio
 import re
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -48,10 +49,8 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_body = max_body
         self.version_ttl = version_ttl
-        self._versions: dict[str, int] = {}
-        self._versions_read = float("-inf")
-        self._generation = 0
-        self._refresh = asyncio.Lock()
+        self._read: _VersionRead | None = None  # the latest read of the dataset versions
+        self._generation = 0  # writes through this process so far
         self._entries: OrderedDict[tuple[Any, ...], tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -77,27 +76,48 @@ class ResponseCache:
         self._entries.clear()
 
     def versions_stale(self) -> None:
-        """A write went through this process: read the versions afresh before the next lookup."""
+        """A write went through this process: no read that started before it may answer later lookups."""
         self._generation += 1
-        self._versions_read = float("-inf")
 
     async def versions(self, reader: Reader) -> dict[str, int]:
-        """The dataset versions, read at most every `version_ttl` seconds, by one request at a time
-        (a burst of requests after a write waits for one read instead of all reading at once). A read
-        that a write overtook is used but not trusted for the next requests."""
-        if time.monotonic() - self._versions_read < self.version_ttl:
-            return self._versions
-        if self.version_ttl <= 0:  # every request reads them itself: no one to wait for
-            rows = await reader.execute(select(DatasetVersion.name, DatasetVersion.version))
-            return {row.name: row.version for row in rows}
-        async with self._refresh:
-            if time.monotonic() - self._versions_read >= self.version_ttl:
-                generation, read_at = self._generation, time.monotonic()
-                rows = await reader.execute(select(DatasetVersion.name, DatasetVersion.version))
-                self._versions = {row.name: row.version for row in rows}
-                if generation == self._generation:
-                    self._versions_read = read_at
-        return self._versions
+        """The dataset versions, as of a read that started at most `version_ttl` seconds before this
+        call and after any write this process made before it. Reads run one at a time and every
+        caller that a read satisfies shares it: a burst of requests costs one read, or two when the
+        TTL is 0 (those arriving while a read is under way share the next one)."""
+        arrived, generation = time.monotonic(), self._generation
+        while True:
+            read = self._read
+            if (
+                read is not None
+                and read.started >= arrived - self.version_ttl
+                and read.generation >= generation
+                and not _failed(read.result)
+            ):
+                return await asyncio.shield(read.result)
+            if read is not None and not read.result.done():
+                await asyncio.wait([read.result])  # too old for this caller: share the next one
+                continue
+            self._read = _VersionRead(
+                started=time.monotonic(),
+                generation=self._generation,
+                result=asyncio.ensure_future(_read_versions(reader)),
+            )
+
+
+@dataclass(frozen=True)
+class _VersionRead:
+    started: float
+    generation: int
+    result: asyncio.Future[dict[str, int]]
+
+
+def _failed(result: asyncio.Future[Any]) -> bool:
+    return result.done() and (result.cancelled() or result.exception() is not None)
+
+
+async def _read_versions(reader: Reader) -> dict[str, int]:
+    rows = await reader.execute(select(DatasetVersion.name, DatasetVersion.version))
+    return {row.name: row.version for row in rows}
 
 
 def _datasets(path: str) -> tuple[str, ...] | None:

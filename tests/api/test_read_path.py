@@ -105,6 +105,31 @@ async def test_with_a_zero_ttl_every_request_reads_the_versions() -> None:
     assert reader.statements == 2
 
 
+async def test_with_a_zero_ttl_a_burst_shares_reads_that_started_after_it_arrived() -> None:
+    reader = FakeReader(_versions(3))
+    cache = ResponseCache(version_ttl=0.0)
+    results = await asyncio.gather(*(cache.versions(reader) for _ in range(30)))
+    assert all(r["calendar"] == 3 for r in results)
+    # the first caller's read started before the others arrived: they share the next one
+    assert reader.statements == 2
+
+
+async def test_a_failed_version_read_is_not_reused() -> None:
+    class Flaky(FakeReader):
+        async def execute(self, statement: Any) -> Result[Any]:
+            if self.statements == 0:
+                self.statements += 1
+                raise ConnectionError("database restarting")
+            return await super().execute(statement)
+
+    reader = Flaky(_versions(5))
+    cache = ResponseCache(version_ttl=60.0)
+    with pytest.raises(ConnectionError):
+        await cache.versions(reader)
+    assert (await cache.versions(reader))["calendar"] == 5
+    assert reader.statements == 2
+
+
 async def test_the_warm_up_never_stops_a_start(caplog: pytest.LogCaptureFixture) -> None:
     class Broken:
         async def execute(self, statement: Any) -> Result[Any]:
