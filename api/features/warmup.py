@@ -45,10 +45,10 @@ async def _read_each_kind_once(reader: Reader) -> None:
         reader, unit=None, rank=None, duty_role=None, skill=None, limit=1, offset=0, after=""
     )
     await plans.list_jobs(reader, None, limit=1, offset=0)
-    for read in (
-        events.load(reader, ""),
-        officers.get_officer(reader, first.items[0].service_number if first.items else ""),
-        policy.get_version(reader, None),
-    ):
-        with contextlib.suppress(ProblemError):  # nothing stored yet: the statement still ran
-            await read
+    service_number = first.items[0].service_number if first.items else ""
+    with contextlib.suppress(ProblemError):  # nothing stored yet: the statement still ran
+        await events.load(reader, "")
+    with contextlib.suppress(ProblemError):
+        await officers.get_officer(reader, service_number)
+    with contextlib.suppress(ProblemError):
+        await policy.get_version(reader, None)
