@@ -188,9 +188,13 @@ def load_callable(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name or "solve")  # type: ignore[no-any-return]
 
 
-def _child_main(send: Pipe, cancel: Any, solver_path: str, problem_bytes: bytes, workers: int | None) -> None:
+def _child_main(
+    send: Pipe, cancel: Any, solver_path: str, problem_bytes: bytes, workers: int | None, niceness: int
+) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # own process group: the worker can kill the solver and its pool at once
+    with contextlib.suppress(OSError):
+        os.nice(niceness)  # inherited by the solver's pool processes
     _die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     last = 0.0
@@ -607,6 +611,7 @@ class Worker:
                 job_solver(claim.options, self.cfg.solver),
                 msgspec.msgpack.encode(snap.problem),
                 workers,
+                self.cfg.solve_niceness,
             ),
             daemon=False,
         )

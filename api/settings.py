@@ -120,6 +120,9 @@ class WorkerSettings:
     solver: str = "solver:solve"  # module:function called in the child process
     solver_workers: int | None = None
     start_method: str = "fork"  # multiprocessing start method for the solve child
+    # The solve (and its pool) runs at this niceness so that a long solve, which can use every core,
+    # leaves the API processes first call on the CPU; alone on the machine it is not slowed.
+    solve_niceness: int = 10
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class Settings:
                 solver=_env("PLANNER_SOLVER", "solver:solve"),
                 solver_workers=int(workers) if workers else None,
                 start_method=_env("PLANNER_SOLVE_START_METHOD", "fork"),
+                solve_niceness=_env_int("PLANNER_SOLVE_NICENESS", 10),
             ),
             load_demo=_env_bool("PLANNER_LOAD_DEMO", False),
         )

@@ -227,6 +227,31 @@ async def _load(
     }
 
 
+def _read_paths(problem: Any) -> list[tuple[str, str]]:
+    """(endpoint label, URL) pairs for the read load."""
+    rng = random.Random(1)
+    event_ids = rng.sample([e.external_id for e in problem.events], 200)
+    service_numbers = rng.sample([o.service_number for o in problem.officers], 200)
+    boroughs = sorted({e.borough for e in problem.events})
+    # ~830 distinct URLs, none requested before the measurement: about a third of the 2,000
+    # requests are cache misses that run the full handler and its queries.
+    paths = (
+        [("GET /events (page)", f"/events?limit=100&offset={o}") for o in range(0, len(problem.events), 100)]
+        + [("GET /officers (page)", "/officers?limit=100")]
+        + [
+            ("GET /officers (page)", f"/officers?limit=100&after={sn}")
+            for sn in sorted(o.service_number for o in problem.officers)[99::100]
+        ]
+        + [("GET /reference/*", f"/reference/{r}") for r in ("boroughs", "bcus", "central-units")]
+        + [("GET /policy", "/policy")]
+        + [("GET /events (filtered)", f"/events?borough={b}&from=2027-06-01&to=2027-06-30") for b in boroughs]
+        + [("GET /officers (filtered)", f"/officers?unit={b}&limit=50") for b in boroughs]
+        + [("GET /events/{id}", f"/events/{e}") for e in event_ids]
+        + [("GET /officers/{sn}", f"/officers/{s}") for s in service_numbers]
+    )
+    return paths
+
+
 def bench_backend(
     kind: str, pg_url: str, problem: Any, clients: int, per_client: int, web_workers: int = 1
 ) -> dict[str, Any]:
@@ -254,32 +279,7 @@ def bench_backend(
                     f"[{kind}] calendar import {cal['received']} events: {cal_s:.2f} s; officers "
                     f"{off['received']}: {off_s:.2f} s; calendar re-import (no change): {again_s:.2f} s"
                 )
-            rng = random.Random(1)
-            event_ids = rng.sample([e.external_id for e in problem.events], 200)
-            service_numbers = rng.sample([o.service_number for o in problem.officers], 200)
-            boroughs = sorted({e.borough for e in problem.events})
-            # ~830 distinct URLs, none requested before the measurement: about a third of the 2,000
-            # requests are cache misses that run the full handler and its queries.
-            paths = (
-                [
-                    ("GET /events (page)", f"/events?limit=100&offset={o}")
-                    for o in range(0, len(problem.events), 100)
-                ]
-                + [("GET /officers (page)", "/officers?limit=100")]
-                + [
-                    ("GET /officers (page)", f"/officers?limit=100&after={sn}")
-                    for sn in sorted(o.service_number for o in problem.officers)[99::100]
-                ]
-                + [("GET /reference/*", f"/reference/{r}") for r in ("boroughs", "bcus", "central-units")]
-                + [("GET /policy", "/policy")]
-                + [
-                    ("GET /events (filtered)", f"/events?borough={b}&from=2027-06-01&to=2027-06-30")
-                    for b in boroughs
-                ]
-                + [("GET /officers (filtered)", f"/officers?unit={b}&limit=50") for b in boroughs]
-                + [("GET /events/{id}", f"/events/{e}") for e in event_ids]
-                + [("GET /officers/{sn}", f"/officers/{s}") for s in service_numbers]
-            )
+            paths = _read_paths(problem)
             cold = asyncio.run(_load(port, keys["planner"], paths, clients, per_client, prewarm=False))
             load = asyncio.run(_load(port, keys["planner"], paths, clients, per_client, prewarm=True))
             for phase in (cold, load):
@@ -304,8 +304,11 @@ def bench_backend(
         backend.close()
 
 
-def bench_plan(kind: str, pg_url: str, problem: Any, workers: int | None) -> dict[str, Any]:
-    """Full-year plan: `planner plan` on the demo files vs POST /plans with a worker, same data."""
+def bench_plan(
+    kind: str, pg_url: str, problem: Any, workers: int | None, web_workers: int, clients: int, per_client: int
+) -> dict[str, Any]:
+    """Full-year plan: `planner plan` on the demo files vs POST /plans with a worker, same data; then
+    the GET load again while a second full-year plan is solving (cancelled afterwards)."""
     backend = Backend(kind, pg_url)
     data_dir = backend.tmp / "demo"
     data_dir.mkdir()
@@ -345,7 +348,7 @@ def bench_plan(kind: str, pg_url: str, problem: Any, workers: int | None) -> dic
 
         keys = _keys(backend.url)
         port = _free_port()
-        server = _start_server(backend.url, port)
+        server = _start_server(backend.url, port, web_workers)
         env = _env(
             backend.url,
             PLANNER_WORKER_POLL_SECONDS="0.2",
@@ -380,6 +383,9 @@ def bench_plan(kind: str, pg_url: str, problem: Any, workers: int | None) -> dic
                 summary = (
                     client.get(f"/plans/{job['id']}/summary").json() if job["status"] == "succeeded" else {}
                 )
+                under_solve = _reads_while_solving(
+                    client, port, keys["planner"], problem, clients, per_client
+                )
         finally:
             worker.terminate()
             worker.wait(30)
@@ -399,9 +405,36 @@ def bench_plan(kind: str, pg_url: str, problem: Any, workers: int | None) -> dic
             "api_solve_s": summary.get("solve_seconds"),
             "assignments": summary.get("assignments"),
             "ratio_api_to_cli": round(api_s / cli_s, 3),
+            "get_while_solving": under_solve,
         }
     finally:
         backend.close()
+
+
+def _reads_while_solving(
+    client: httpx.Client, port: int, key: str, problem: Any, clients: int, per_client: int
+) -> dict[str, Any]:
+    """The GET load (cold, then warm cache) while a full-year plan solves on the same cores."""
+    job = client.post("/plans", json={"start": str(problem.start), "end": str(problem.end)}).json()
+    deadline = time.monotonic() + 120
+    while (
+        job["stage"] not in ("allocation", "rostering", "repair", "feedback") and time.monotonic() < deadline
+    ):
+        time.sleep(0.25)
+        job = client.get(f"/plans/{job['id']}").json()
+    solving_at = job["stage"]
+    cold = asyncio.run(_load(port, key, _read_paths(problem), clients, per_client, prewarm=False))
+    warm = asyncio.run(_load(port, key, _read_paths(problem), clients, per_client, prewarm=True))
+    client.delete(f"/plans/{job['id']}")
+    while client.get(f"/plans/{job['id']}").json()["status"] not in ("cancelled", "succeeded", "failed"):
+        time.sleep(0.25)
+    for phase in (cold, warm):
+        print(
+            f"[plan] GET while a plan solves ({solving_at}), {phase['cache']} cache: "
+            f"p50 {phase['p50_ms']} ms, p95 {phase['p95_ms']} ms, p99 {phase['p99_ms']} ms "
+            f"({phase['throughput_rps']} req/s)"
+        )
+    return {"stage": solving_at, "cold": cold, "warm": warm}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -443,7 +476,15 @@ def main(argv: list[str] | None = None) -> int:
             kind, args.postgres_url, problem, args.clients, args.requests_per_client, args.web_workers
         )
     if not args.skip_plan:
-        results["plan"] = bench_plan(args.plan_backend, args.postgres_url, problem, args.workers)
+        results["plan"] = bench_plan(
+            args.plan_backend,
+            args.postgres_url,
+            problem,
+            args.workers,
+            args.web_workers,
+            args.clients,
+            args.requests_per_client,
+        )
     verdict = {}
     for kind, r in results["backends"].items():
         verdict[f"{kind}.calendar_import"] = r["calendar_import_s"] <= TARGETS["calendar_import_s"]

@@ -58,3 +58,10 @@ def slow_real(
 
 def broken(problem: PlanningProblem, **_: object) -> Plan:
     raise ValueError("no feasible deployment: the test says so")
+
+
+def report_niceness(problem: PlanningProblem, **_: object) -> Plan:
+    """Fails with the niceness it runs at (the job's error carries it back)."""
+    import os
+
+    raise ValueError(f"solving at niceness {os.nice(0)}")

@@ -194,6 +194,17 @@ def test_failed_solve_is_reported(service: Service) -> None:
     assert "Traceback" not in job["error"]
 
 
+def test_the_solve_runs_at_a_lower_cpu_priority_than_the_api(service: Service) -> None:
+    import os
+
+    _load(service)
+    job_id = _submit(service)
+    assert service.run_jobs(solver="tests.api.fake_solvers:report_niceness") == ["failed"]
+    error = service.client.get(f"/plans/{job_id}", headers=service.h(A)).json()["error"]
+    expected = min(19, os.nice(0) + service.settings.worker.solve_niceness)
+    assert service.settings.worker.solve_niceness > 0 and f"solving at niceness {expected}" in error
+
+
 def _make_stale(service: Service, job_id: str, attempts: int = 1) -> None:
     engine = make_sync_engine(service.settings.db, pooled=False)
     with engine.begin() as conn:
