@@ -70,7 +70,8 @@ class KeyCache:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Principal]] = {}
-        self._lookups: dict[str, asyncio.Future[Principal | None]] = {}
+        self._lookups: dict[str, _Lookup] = {}  # lookups under way, by presented key
+        self._revocations = 0
 
     def get(self, key: str) -> Principal | None:
         entry = self._entries.get(key)
@@ -88,22 +89,36 @@ class KeyCache:
     async def verified(self, key: str, reader: Reader) -> Principal | None:
         """The key's principal, from the cache or the database; concurrent first requests with the
         same key share one lookup (a client opening many connections at once would otherwise send
-        as many identical queries)."""
+        as many identical queries). A lookup that began before a revocation through this process
+        answers no request that arrived after it, and its result is not cached."""
         principal = self.get(key)
         if principal is not None:
             return principal
-        pending = self._lookups.get(key)
-        if pending is None:
-            pending = self._lookups[key] = asyncio.ensure_future(lookup_key(reader, key))
-            pending.add_done_callback(lambda _: self._lookups.pop(key, None))
-        principal = await asyncio.shield(pending)
-        if principal is not None:
+        revocations = self._revocations
+        lookup = self._lookups.get(key)
+        if lookup is None or lookup.revocations < revocations:
+            lookup = self._lookups[key] = _Lookup(revocations, asyncio.ensure_future(lookup_key(reader, key)))
+            lookup.result.add_done_callback(lambda _: self._drop_lookup(key, lookup))
+        principal = await asyncio.shield(lookup.result)
+        if principal is not None and lookup.revocations == self._revocations:
             self.put(key, principal)
         return principal
 
+    def _drop_lookup(self, key: str, lookup: _Lookup) -> None:
+        if self._lookups.get(key) is lookup:
+            del self._lookups[key]
+
     def forget(self, key_id: str) -> None:
+        """The key was revoked (committed) through this process."""
+        self._revocations += 1
         for key in [k for k, (_, p) in self._entries.items() if p.key_id == key_id]:
             del self._entries[key]
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    revocations: int  # revocations through this process when the lookup began
+    result: asyncio.Future[Principal | None]
 
 
 def _presented_key(connection: ASGIConnection) -> str | None:  # type: ignore[type-arg]

@@ -35,10 +35,11 @@ class FakeReader:
 
     async def execute(self, statement: Any) -> Result[Any]:
         self.statements += 1
+        rows = _Rows(self.rows())  # the database's state when the statement starts
         if self.release is not None:
             await self.release.wait()
         await asyncio.sleep(self.pause)
-        return _Rows(self.rows())  # type: ignore[return-value]
+        return rows  # type: ignore[return-value]
 
 
 def _versions(calendar: int) -> Any:
@@ -56,6 +57,29 @@ async def test_concurrent_first_requests_with_one_key_share_one_lookup() -> None
     assert reader.statements == 1
     assert await cache.verified("mep_abc_wrong", reader) is None  # a wrong secret is its own lookup
     assert reader.statements == 2
+
+
+async def test_a_lookup_under_way_when_the_key_is_revoked_answers_no_later_request() -> None:
+    secret, revoked = "s3cret", [False]
+    reader = FakeReader(
+        lambda: [
+            _Row(secret_hash=hash_secret(secret), role="planner", revoked_at="now" if revoked[0] else None)
+        ]
+    )
+    reader.release = asyncio.Event()
+    cache = KeyCache(ttl=5.0)
+    early = asyncio.ensure_future(cache.verified(f"mep_abc_{secret}", reader))
+    await asyncio.sleep(0.005)  # its lookup has read the row: not revoked yet
+    revoked[0] = True
+    cache.forget("abc")  # the revocation committed through this process
+    late = asyncio.ensure_future(cache.verified(f"mep_abc_{secret}", reader))
+    await asyncio.sleep(0.005)
+    reader.release.set()
+    assert (await early) is not None  # it arrived before the revocation
+    assert (await late) is None  # its own lookup sees the revocation
+    assert reader.statements == 2
+    reader.release = None
+    assert await cache.verified(f"mep_abc_{secret}", reader) is None  # nothing was cached
 
 
 async def test_a_failed_lookup_is_not_cached() -> None:
