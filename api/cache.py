@@ -138,11 +138,21 @@ class ResponseCacheMiddleware:
         state = scope["litestar_app"].state
         cache: ResponseCache | None = state.get("response_cache")
         if scope["method"] != "GET":
-            try:
+            if cache is None:
                 await self.app(scope, receive, send)
+                return
+
+            async def after_write(message: Message) -> None:
+                # the handler has committed before its response starts: from then on, no versions
+                # read that began earlier may answer (the client may read as soon as it has the reply)
+                if message["type"] == "http.response.start":
+                    cache.versions_stale()
+                await send(message)
+
+            try:
+                await self.app(scope, receive, after_write)
             finally:
-                if cache is not None:
-                    cache.versions_stale()  # this process wrote: read the versions afresh next time
+                cache.versions_stale()  # and once more for a write that failed before responding
             return
         path = scope["path"]
         datasets = _datasets(path)
@@ -154,7 +164,9 @@ class ResponseCacheMiddleware:
         if datasets:
             found = await cache.versions(state.reader)
             versions = tuple(found.get(d, 0) for d in datasets)
-        key = (user.role, path, scope.get("query_string", b""), versions)
+        # the raw path: routing has normalised scope["path"] ("a//b" and "a/b" look the same there)
+        raw_path = scope.get("raw_path") or path.encode()
+        key = (user.role, raw_path, scope.get("query_string", b""), versions)
         hit = cache.get(key)
         if hit is not None:
             headers, body = hit

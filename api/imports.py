@@ -316,23 +316,11 @@ def parse_officers_json(data: bytes, ctx: ImportContext) -> list[Officer]:
 # --------------------------------------------------------------------------- events
 
 
-def addressable(external_id: str) -> bool:
-    """Whether a URL path carries the id unchanged (routes take it as a path parameter)."""
-    return all(part not in ("", ".", "..") for part in external_id.split("/"))
-
-
 def _check_event(event: Event, ctx: ImportContext) -> list[tuple[str, str]]:
     problems = []
     if not event.external_id.strip():
         problems.append(("external_id", "external id is empty"))
-    elif not addressable(event.external_id):
-        problems.append(
-            (
-                "external_id",
-                f"external id {event.external_id!r} cannot be addressed at /events/{{id}}: it may contain "
-                "'/' but must not start or end with one, contain '//', or have '.' or '..' between them",
-            )
-        )
+
     if not event.name.strip():
         problems.append(("name", "name is empty"))
     if event.borough not in ctx.boroughs.values():

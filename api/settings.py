@@ -81,8 +81,11 @@ class DatabaseSettings:
         _, rest = _split_driver(self.url)
         path = rest[1:] if rest.startswith("/") else rest  # sqlite:///relative or sqlite:////abs
         path = path.split("?", 1)[0]
-        if path and path != ":memory:":
-            Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        if not path or path == ":memory:":
+            # each connection would get a database of its own: the API's writes, its reads and the
+            # worker process must share one
+            raise ValueError(f"DATABASE_URL {self.url!r}: use a SQLite file, not an in-memory database")
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
 def default_web_concurrency() -> int:

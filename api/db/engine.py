@@ -97,10 +97,21 @@ class InlineSQLiteReader:
         self.engine.dispose()
 
 
+INLINE_BUSY_TIMEOUT_MS = 250  # how long a read on the loop's thread may wait for a SQLite lock
+
+
 def make_reader(db: DatabaseSettings) -> PooledReader | InlineSQLiteReader:
     if db.dialect == "sqlite":
-        return InlineSQLiteReader(make_sync_engine(db, pool_size=1))
+        engine = make_sync_engine(db, pool_size=1)
+        # A WAL reader is rarely told to wait (recovery, an exclusive checkpoint); when it is, waiting
+        # here stalls every request the loop serves, so give up soon (the request fails) instead.
+        event.listen(engine, "connect", _short_busy_timeout)
+        return InlineSQLiteReader(engine)
     return PooledReader(db)
+
+
+def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
 
 
 def make_sync_engine(db: DatabaseSettings, *, pooled: bool = True, pool_size: int | None = None) -> Engine:

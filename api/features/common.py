@@ -7,9 +7,10 @@ import io
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 import msgspec
-from litestar import Response
+from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType
@@ -49,20 +50,30 @@ def provide_settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
 
 
-# Event ids come from external calendars and may hold "/" (e.g. "FA/2027/0412"), so routes take them
-# as a path parameter: the rest of the URL path, which Litestar hands over as a Path with a leading
-# "/". Imports reject ids that a path would not carry unchanged (see api.imports).
+# Event ids come from external calendars and may hold "/" (e.g. "FA/2027/0412" or a URL-like
+# iCalendar UID), so routes take them as a path parameter: the rest of the URL path.
 EventIdPath = Annotated[
     PurePosixPath,
     PathParameter(
-        description="An event's external id (as in the calendar it came from; may contain '/')",
+        description="An event's external id, as in the calendar it came from (percent-encode it; a "
+        "literal '/' also works)",
         schema_extra={"type": OpenAPIType.STRING},
     ),
 ]
 
 
-def event_id(path: PurePosixPath) -> str:
-    return str(path)[1:]
+def event_id(request: Request[Any, Any, Any], routed: PurePosixPath) -> str:
+    """The event id exactly as sent. Litestar routes on a normalised path and hands `routed` over
+    normalised ('//' collapsed, a trailing '/' dropped), which would change ids such as
+    "https://example.org/match/1"; the raw request path keeps them. `routed` checks the two agree
+    (they would not under a mount prefix), and is the answer when they do not."""
+    template, raw = request.scope.get("path_template", ""), request.scope.get("raw_path")
+    if "{" in template and raw is not None:
+        before = template[: template.rindex("{")].count("/")
+        exact = unquote(raw.decode("latin-1")).split("/", before)[-1]
+        if PurePosixPath("/" + exact) == routed:
+            return exact
+    return str(routed)[1:]
 
 
 LimitParam = QueryParameter(

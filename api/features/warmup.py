@@ -3,8 +3,9 @@
 The first request of each kind pays one-off costs (ORM mapper set-up, SQL compilation, result
 processors, the read pool's connections). A burst of first requests right after a start or deploy
 would queue behind them all at once, so the lifespan runs each list and single-record read once
-(results thrown away) on every connection of the read pool before the server accepts connections
-(a PostgreSQL backend loads its catalog caches on its first use of each table)."""
+(results thrown away) as many times at once as the read pool has connections, before the server
+accepts connections, so that they spread over the pool (a PostgreSQL backend loads its catalog caches
+on its first use of each table, and prepares each statement on first use)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,17 @@ from api.features.policy import services as policy
 from api.problems import ProblemError
 
 log = logging.getLogger("api")
+WARM_UP_SECONDS = 10.0
 
 
 async def warm_read_paths(reader: Reader) -> None:
-    """Never stops the start: a database that is down or not migrated yet shows in /health instead."""
+    """Never stops the start, nor holds it longer than WARM_UP_SECONDS: a database that is down or not
+    migrated yet shows in /health instead."""
     started = time.perf_counter()
     try:
         parallel = getattr(reader, "size", 1)  # statements the reader runs at once
-        await asyncio.gather(*(_read_each_kind_once(reader) for _ in range(parallel)))
+        warm_all = asyncio.gather(*(_read_each_kind_once(reader) for _ in range(parallel)))
+        await asyncio.wait_for(warm_all, WARM_UP_SECONDS)  # an unreachable host must not hold the start
     except Exception as error:  # noqa: BLE001
         log.warning("read paths not warmed: %s", error)
         return

@@ -122,3 +122,12 @@ def test_upgrading_marks_existing_frontier_jobs(settings: Settings) -> None:
         kinds = dict(conn.execute(text("SELECT id, kind FROM plan_jobs")).all())
     engine.dispose()
     assert kinds == {"plan-job": "plan", "frontier-job": "frontier"}
+
+
+def test_an_in_memory_sqlite_database_is_refused() -> None:
+    import pytest
+
+    from api.settings import DatabaseSettings
+
+    with pytest.raises(ValueError, match="in-memory"):
+        DatabaseSettings(url="sqlite:///:memory:").ensure_directory()

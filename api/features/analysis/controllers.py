@@ -158,7 +158,7 @@ class AnalysisController(Controller):
         """Coverage per tour, why it is short, and who is deployed (names withheld from analysts)."""
         context = await services.CACHE.get(conn, job_id)
         return services.drill_down(
-            context, event_id(event_path), show_names=principal(request).role != "analyst"
+            context, event_id(request, event_path), show_names=principal(request).role != "analyst"
         )
 
     @post(

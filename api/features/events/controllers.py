@@ -4,9 +4,9 @@ and cancel (a cancelled event stays in history); list and filter. Thin: the rule
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import Body, QueryParameter, RawBody
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -143,9 +143,11 @@ class EventController(Controller):
         guards=[READ],
         responses=problem_responses(404),
     )
-    async def get_event(self, reader: NamedDependency[Reader], external_id: EventIdPath) -> EventOut:
+    async def get_event(
+        self, request: Request[Any, Any, Any], reader: NamedDependency[Reader], external_id: EventIdPath
+    ) -> EventOut:
         """One event, cancelled or not."""
-        return services.event_out(await services.load(reader, event_id(external_id)))
+        return services.event_out(await services.load(reader, event_id(request, external_id)))
 
     @put(
         "/{external_id:path}",
@@ -156,12 +158,13 @@ class EventController(Controller):
     )
     async def update_event(
         self,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[AsyncConnection],
         external_id: EventIdPath,
         data: Annotated[EventFields, Body(title="Event fields")],
     ) -> EventOut:
         """Replaces the event's fields; the calendar version moves on only if something changed."""
-        return await services.replace(conn, event_id(external_id), data)
+        return await services.replace(conn, event_id(request, external_id), data)
 
     @delete(
         "/{external_id:path}",
@@ -172,7 +175,10 @@ class EventController(Controller):
         responses=problem_responses(404),
     )
     async def cancel_event(
-        self, conn: NamedDependency[AsyncConnection], external_id: EventIdPath
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[AsyncConnection],
+        external_id: EventIdPath,
     ) -> EventOut:
         """Marks the event cancelled (it stays in history and in earlier plans); idempotent."""
-        return await services.cancel(conn, event_id(external_id))
+        return await services.cancel(conn, event_id(request, external_id))

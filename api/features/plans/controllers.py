@@ -187,9 +187,11 @@ class PlanController(Controller):
         guards=[NAMED],
         responses=problem_responses(409),
     )
-    async def event_detail(self, reader: Read, job_id: JobId, event_path: EventIdPath) -> EventCoverage:
+    async def event_detail(
+        self, request: Request[Any, Any, Any], reader: Read, job_id: JobId, event_path: EventIdPath
+    ) -> EventCoverage:
         """Coverage per tour, every named assignment and every shortfall (with its reasons) for one event."""
-        return await results.event_detail(reader, job_id, event_id(event_path))
+        return await results.event_detail(reader, job_id, event_id(request, event_path))
 
     @get(
         "/{job_id:str}/assignments.csv",
