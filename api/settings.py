@@ -89,12 +89,31 @@ class DatabaseSettings:
 
 
 def default_web_concurrency() -> int:
-    """One API process per CPU this process may use, at most 4 (each holds its own database pools)."""
+    """One API process per CPU this process may use (affinity and a cgroup CPU quota both count), at
+    most 4: each process holds its own database pools and caches."""
     try:
-        cpus = len(os.sched_getaffinity(0))
+        cpus = float(len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
+        cpus = float(os.cpu_count() or 1)
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, quota)
+    return max(1, min(4, int(cpus)))
+
+
+def _cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs allowed by a container's quota (cgroup v2 `cpu.max`, or v1), or None without one."""
+    try:
+        limit, period = (root / "cpu.max").read_text().split()[:2]
+        return None if limit == "max" else int(limit) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        limit = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+        period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        return None if int(limit) <= 0 else int(limit) / int(period)
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

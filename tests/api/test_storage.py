@@ -6,6 +6,7 @@ import io
 from contextlib import redirect_stdout
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
@@ -125,9 +126,29 @@ def test_upgrading_marks_existing_frontier_jobs(settings: Settings) -> None:
 
 
 def test_an_in_memory_sqlite_database_is_refused() -> None:
-    import pytest
-
     from api.settings import DatabaseSettings
 
     with pytest.raises(ValueError, match="in-memory"):
         DatabaseSettings(url="sqlite:///:memory:").ensure_directory()
+
+
+def test_api_processes_follow_a_container_cpu_quota(tmp_path: Any, monkeypatch: Any) -> None:
+    from api import settings as settings_module
+
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")
+    assert settings_module._cgroup_cpu_quota(v2) == 1.5
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert settings_module._cgroup_cpu_quota(v2) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert settings_module._cgroup_cpu_quota(v1) is None
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("300000\n")
+    assert settings_module._cgroup_cpu_quota(v1) == 3.0
+    monkeypatch.setattr(settings_module, "_cgroup_cpu_quota", lambda: 1.5)
+    assert settings_module.default_web_concurrency() == 1
+    monkeypatch.setattr(settings_module, "_cgroup_cpu_quota", lambda: 64.0)
+    assert settings_module.default_web_concurrency() <= 4
