@@ -9,7 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -296,12 +296,16 @@ def parse_officers_csv(data: bytes, ctx: ImportContext) -> list[Officer]:
     )
 
 
-def parse_officers_json(data: bytes, ctx: ImportContext) -> list[Officer]:
-    items = _json_items(data, "officers JSON")
-    records = (
+def _json_records(data: bytes, label: str) -> Iterator[tuple[int, int, dict[str, Any] | Exception]]:
+    """(0, item number, the item or why it cannot be one) for each item of a JSON array."""
+    return (
         (0, i + 1, item if isinstance(item, dict) else TypeError("each item must be an object"))
-        for i, item in enumerate(items)
+        for i, item in enumerate(_json_items(data, label))
     )
+
+
+def parse_officers_json(data: bytes, ctx: ImportContext) -> list[Officer]:
+    records = _json_records(data, "officers JSON")
     return _collect(
         records,
         _officer_from_mapping,
@@ -391,11 +395,7 @@ def parse_events_csv(data: bytes, ctx: ImportContext) -> list[Event]:
 
 
 def parse_events_json(data: bytes, ctx: ImportContext) -> list[Event]:
-    items = _json_items(data, "events JSON")
-    records = (
-        (0, i + 1, item if isinstance(item, dict) else TypeError("each item must be an object"))
-        for i, item in enumerate(items)
-    )
+    records = _json_records(data, "events JSON")
     return _collect(
         records,
         _event_builder(ctx),
