@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Engine, Executable, Result, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -47,6 +48,9 @@ class Reader(Protocol):
     async def execute(self, statement: Executable) -> Result[Any]: ...
 
 
+READ_POOL_NAME = "planner-read"  # application_name of the read pool's PostgreSQL sessions
+
+
 class PooledReader:
     """Each statement on a connection of its own from a pool of autocommit connections (PostgreSQL:
     one round trip instead of BEGIN, query and ROLLBACK; no connection held while a response is
@@ -64,12 +68,22 @@ class PooledReader:
             pool_recycle=1800,
             pool_reset_on_return=None,  # autocommit: no transaction to end
             # server-side prepared on first use (the warm-up prepares each read on every connection)
-            connect_args={"prepare_threshold": 0},
+            connect_args={"prepare_threshold": 0, "application_name": READ_POOL_NAME},
         )
         self.size = db.read_pool_size
         self._turns = asyncio.Semaphore(self.size)  # newcomers queue behind waiters
 
     async def execute(self, statement: Executable) -> Result[Any]:
+        try:
+            return await self._execute(statement)
+        except DBAPIError as error:
+            # a pooled connection the server dropped (restart, failover, idle kill) surfaces on its
+            # next use; SQLAlchemy has discarded it, and a read is safe to run again on a fresh one
+            if not error.connection_invalidated:
+                raise
+            return await self._execute(statement)
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
         async with self._turns, self.engine.connect() as conn:
             return await conn.execute(statement)
 

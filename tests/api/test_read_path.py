@@ -14,6 +14,7 @@ from sqlalchemy.engine import Result
 from api.auth import KeyCache, hash_secret
 from api.cache import ResponseCache
 from api.features.warmup import warm_read_paths
+from tests.api.conftest import BACKENDS
 
 
 class _Row:
@@ -162,3 +163,28 @@ async def test_the_warm_up_never_stops_a_start(caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.WARNING, logger="api"):
         await warm_read_paths(Broken())  # type: ignore[arg-type]
     assert "read paths not warmed" in caplog.text
+
+
+@pytest.mark.parametrize("database_url", [BACKENDS[1]], indirect=True)  # the pooled reader is PostgreSQL's
+async def test_a_read_survives_the_server_dropping_its_pooled_connections(settings: Any) -> None:
+    from sqlalchemy import text
+
+    from api.db.engine import READ_POOL_NAME, PooledReader, make_sync_engine
+
+    reader = PooledReader(settings.db)
+    admin = make_sync_engine(settings.db, pooled=False)
+    try:
+        assert (await reader.execute(text("SELECT 1"))).scalar_one() == 1  # a pooled connection
+        with admin.begin() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": READ_POOL_NAME},
+            ).scalar_one()
+        assert dropped >= 1
+        assert (await reader.execute(text("SELECT 2"))).scalar_one() == 2
+    finally:
+        admin.dispose()
+        await reader.dispose()
