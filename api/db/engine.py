@@ -32,7 +32,9 @@ def make_async_engine(db: DatabaseSettings) -> AsyncEngine:
     db.ensure_directory()
     kwargs: dict[str, Any] = {"echo": db.echo, "pool_size": db.pool_size, "max_overflow": db.pool_size}
     if db.dialect == "postgresql":
-        kwargs.update(pool_recycle=1800)
+        # writes are not retried, so check a pooled connection before handing it out (writes are
+        # rare enough for the extra round trip; bounded reads retry instead, see PooledReader)
+        kwargs.update(pool_recycle=1800, pool_pre_ping=True)
     engine = create_async_engine(db.async_url, **kwargs)
     if db.dialect == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
