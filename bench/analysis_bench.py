@@ -193,36 +193,18 @@ def measure_endpoints(base: str, plan_id: str, key: str, requests: int) -> dict[
 
 
 def measure_dashboard(base: str, key: str, plan_id: str, runs: int = 3) -> dict[str, Any] | None:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    from bench.browser import find_chromium, headless_chromium
+
+    chromium, driver_path = find_chromium()
     if not chromium or not driver_path:
         return None
-    os.environ.setdefault("SE_OFFLINE", "true")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     loads = []
     page_ms = []
     for _ in range(runs):
-        profile = tempfile.mkdtemp(prefix="bench-chromium-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--window-size=1400,1000",
-        ):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-        try:
+        with headless_chromium(chromium, driver_path) as driver:
             driver.get(f"{base}/health")
             driver.execute_script("sessionStorage.setItem('planner-key', arguments[0])", key)
             started = time.perf_counter()
@@ -236,9 +218,6 @@ def measure_dashboard(base: str, key: str, plan_id: str, runs: int = 3) -> dict[
             )
             cells = len(driver.find_elements(By.CSS_SELECTOR, "#heat-abstraction svg rect.heat-cell"))
             bars = len(driver.find_elements(By.CSS_SELECTOR, "#year-chart svg rect.demand-bar"))
-        finally:
-            driver.quit()
-            shutil.rmtree(profile, ignore_errors=True)
     return {
         "first_load_s": [round(x, 3) for x in loads],
         "first_load_max_s": round(max(loads), 3),

@@ -86,8 +86,8 @@ def _keys(url: str) -> dict[str, str]:
     keys = {}
     with engine.begin() as conn:
         for role in ("planner", "analyst", "scheduler"):
-            full, _, stmt = insert_key_statement(role, "bench")  # type: ignore[arg-type]
-            conn.execute(stmt)  # type: ignore[arg-type]
+            full, _, stmt = insert_key_statement(role, "bench")
+            conn.execute(stmt)
             keys[role] = full
     engine.dispose()
     return keys

@@ -11,9 +11,13 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 DEFAULT_OUT = Path("bench/results/core.json")
+
+
+if TYPE_CHECKING:
+    from api.progress import ProgressBar
 
 
 def peak_rss_mb() -> float:
@@ -92,7 +96,7 @@ def run(year: int = 2027, seed: int = 7, workers: int | None = None, progress: b
     return result
 
 
-def _bar():  # type: ignore[no-untyped-def]
+def _bar() -> ProgressBar:
     from api.progress import ProgressBar
 
     return ProgressBar()

@@ -25,21 +25,18 @@ from api.db.engine import make_sync_engine
 from api.db.migrate import migrate
 from api.jobs import Worker
 from api.settings import DatabaseSettings, Settings, WorkerSettings
+from bench.browser import find_chromium, headless_chromium
 from tests.api import data
 from tests.api.test_analysis import BIG
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-DRIVER = shutil.which("chromedriver") or (
-    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
-)
+CHROMIUM, DRIVER = find_chromium()
 if CHROMIUM is None or DRIVER is None:
     pytest.skip("Debian chromium and chromium-driver are not installed", allow_module_level=True)
 
 os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never fetch a browser or driver
 from selenium import webdriver  # noqa: E402  (only once we know a browser exists)
-from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -136,28 +133,9 @@ def server() -> Iterator[tuple[str, dict[str, str]]]:
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM  # type: ignore[assignment]
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=ChromeService(executable_path=DRIVER), options=options)
-    try:
+    assert CHROMIUM is not None and DRIVER is not None
+    with headless_chromium(CHROMIUM, DRIVER) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _connect(driver: webdriver.Chrome, base: str, key: str) -> WebDriverWait:  # type: ignore[type-arg]
