@@ -60,12 +60,36 @@ class StageStats(Struct):
     details: dict[str, float] = msgspec.field(default_factory=dict)
 
 
+class PlanQuality(Struct):
+    """How good the delivered plan is: its cost by the evaluator against a valid lower bound on the
+    cost of any plan for the same problem (solver/bound.py says which relaxation)."""
+
+    objective: float  # planner.evaluate's plan_cost of the delivered plan
+    bound: float  # no lawful plan the solver could deliver costs less
+    gap: float  # (objective - bound) / objective
+    bound_seconds: float = 0.0  # wall time spent waiting for the bound after the plan was ready
+    bound_solve_seconds: float = 0.0  # the bound's day models, summed (they run in parallel)
+    method: str = ""
+
+    def stage(self) -> StageStats:
+        return StageStats(
+            name="plan",
+            status="DONE",
+            seconds=self.bound_seconds,
+            objective=self.objective,
+            bound=self.bound,
+            gap=self.gap,
+            details={"bound_solve_seconds": self.bound_solve_seconds},
+        )
+
+
 class Plan(Struct):
     allocations: list[Allocation] = msgspec.field(default_factory=list)
     assignments: list[Assignment] = msgspec.field(default_factory=list)
     shortfalls: list[Shortfall] = msgspec.field(default_factory=list)
     stages: list[StageStats] = msgspec.field(default_factory=list)
     method: str = "two-stage"
+    quality: PlanQuality | None = None  # the delivered plan's cost, bound and gap
 
 
 class Progress(Struct):

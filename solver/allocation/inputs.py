@@ -7,11 +7,12 @@ machine; `build_day_input` derives it from the problem and the roster state.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 
 from planner.domain import Event, PlanningProblem, RoleSpec, Struct, Tour
-from planner.roster import ON, RESTING, IntArray, Roster
+from planner.roster import ON, RESTING, BoolArray, IntArray, Roster
 from planner.rules import fairness_weights, max_abstractable, on_duty_cost, rest_day_cost
 
 ClassKey = tuple[str, str, str, tuple[str, ...]]
@@ -76,8 +77,17 @@ def candidate_sources(problem: PlanningProblem, borough: str, officers_needed: i
     return out
 
 
+def all_source_minutes(problem: PlanningProblem, borough: str) -> dict[str, float]:
+    """Every source of the force with its travel minutes to `borough`."""
+    org = problem.organisation
+    return {code: org.travel(code, borough) for code in org.unit_codes()}
+
+
 def officers_needed(demands: list[tuple[str, int]], roles: dict[str, RoleSpec]) -> int:
     return sum(roles[role].size * count for role, count in demands)
+
+
+Eligibility = Callable[[IntArray, int, int, int], BoolArray]
 
 
 def build_day_input(
@@ -87,10 +97,15 @@ def build_day_input(
     day: dt.date,
     tours: list[tuple[Event, Tour, list[tuple[str, int]]]],
     rows: IntArray | None = None,
+    *,
+    eligible: Eligibility | None = None,
+    all_sources: bool = False,
 ) -> DayInput:
     """Aggregate `roster` on `day` for the given event tours and their outstanding demand.
 
-    `rows` limits supply to some officers (all by default)."""
+    `rows` limits supply to some officers (all by default). `eligible(rows, d, start, end)`
+    decides who could work a tour window (the roster's working-time rules by default; the bound
+    passes a relaxation). `all_sources` makes every source a candidate for every tour."""
     policy = problem.policy
     class_keys, class_of = index.class_keys, index.class_of
     d = roster.day_index(day)
@@ -99,6 +114,9 @@ def build_day_input(
     free = ~roster.on_event[rows, d]
     n_classes = len(class_keys)
     on_mask = (status == ON) & free
+    # On-duty cost falls as rostered hours rise: pricing every class at the day's longest rostered
+    # tour never overstates what an on-duty officer costs (so a relaxation stays a bound).
+    rostered = float(roster.rostered_hours[rows, d].max()) if all_sources and len(rows) else 8.0
     on = np.bincount(class_of[rows[on_mask]], minlength=n_classes)
     rest = np.zeros(n_classes, dtype=np.int64)
 
@@ -116,17 +134,24 @@ def build_day_input(
                 window=window,
                 rest_cost=rest_day_cost(event, tour, policy),
                 on_cost={
-                    rank: on_duty_cost(rank, 8.0, tour, policy) for rank in ("PC", "PS", "INSP", "CI", "SUPT")
+                    rank: on_duty_cost(rank, rostered, tour, policy) for rank in ("PC", "PS", "INSP", "CI", "SUPT")
                 },
                 demands=demands,
-                travel=candidate_sources(problem, event.borough, officers_needed(demands, policy.roles)),
+                travel=(
+                    all_source_minutes(problem, event.borough)
+                    if all_sources
+                    else candidate_sources(problem, event.borough, officers_needed(demands, policy.roles))
+                ),
             )
         )
     on_by_window = []
     rest_by_window = []
     spacing = roster.spacing_ok(rows, d)
     for start, end in windows:
-        ok = roster.eligible(rows, d, start, end, spacing_ok=spacing)
+        if eligible is None:
+            ok = roster.eligible(rows, d, start, end, spacing_ok=spacing)
+        else:
+            ok = eligible(rows, d, start, end)
         on_by_window.append(np.bincount(class_of[rows[ok & on_mask]], minlength=n_classes))
         rest_ok = np.bincount(class_of[rows[ok & (status == RESTING)]], minlength=n_classes)
         rest_by_window.append(rest_ok)

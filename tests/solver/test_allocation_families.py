@@ -72,7 +72,8 @@ def test_investigation_floor_keeps_investigators_on_their_crimes() -> None:
     plan = solved(problem(crew, [event("E1", priority="critical", constable=5)]))
     assert len(plan.assignments) == 1
     assert plan.shortfalls[0].officers_short == 4
-    assert "Investigation floor" in plan.shortfalls[0].reasons
+    # Measured on the final roster: one detective is deployed, the floor keeps the other nine.
+    assert "Investigation floor: keeps 9 of those on duty on core duty" in plan.shortfalls[0].reasons
 
     relaxed = Policy(floors=Floors(investigation=0.5))
     plan = solved(problem(crew, [event("E1", priority="critical", constable=5)], policy=relaxed))
@@ -83,7 +84,7 @@ def test_response_floor_binds() -> None:
     crew = officers(WESTMINSTER, 8, role="response", pattern="5x2")
     plan = solved(problem(crew, [event("E1", constable=8)]))
     assert len(plan.assignments) == 2  # 8 - ceil(0.75 * 8)
-    assert "Response floor" in plan.shortfalls[0].reasons
+    assert "Response floor: keeps 6 of those on duty on core duty" in plan.shortfalls[0].reasons
 
 
 def test_rest_days_are_cancelled_only_when_on_duty_officers_run_out() -> None:

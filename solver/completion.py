@@ -1,0 +1,136 @@
+"""Completion: no coverable shortfall survives.
+
+Before a plan is stored, every event tour and role still short is measured again against the
+final roster over every source (planner.cover: each working-time rule with the plan applied, the
+floors, and an exact max-flow count of the whole units each source could still form). Where a
+source can lawfully form a unit at a price the policy accepts (its cost is below the cost of
+leaving the unit uncovered), the plan takes it, cheapest source first. Shortfalls are taken in
+priority order, most valuable first. Deploying officers only ever removes options, so a tour
+found without lawful cover stays without it: one pass in that order is exhaustive, with no round
+cap and no distance cut-off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+from planner.cover import CoverContext, SourceCover, measure, pick_units
+from planner.domain import Event, PlanningProblem, Struct, Tour
+from planner.plan import Assignment
+from planner.roster import RESTING, Roster
+
+TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
+
+
+class Completion(Struct):
+    assignments: list[Assignment]
+    units_added: int
+    officers_added: int
+    tours_checked: int
+
+
+def short_roles(
+    problem: PlanningProblem, demand: dict[dt.date, TourDemands], assignments: list[Assignment]
+) -> list[tuple[Event, Tour, str, int]]:
+    """(event, tour, role, units short), most valuable shortfall first."""
+    units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+    for a in assignments:
+        units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+    weights, roles = problem.policy.weights.uncovered, problem.policy.roles
+    out = []
+    for tours in demand.values():
+        for event, tour, demands in tours:
+            for role, required in demands:
+                short = required - len(units[(event.external_id, tour.index, role)])
+                if short > 0:
+                    out.append((event, tour, role, short))
+    out.sort(key=lambda x: (-weights[x[0].priority] * roles[x[2]].size, x[1].day, x[0].external_id, x[2]))
+    return out
+
+
+def _price(source: SourceCover) -> float:
+    """Expected cost of one unit: rest days it needs, then travel."""
+    units = max(1, source.units_formable)
+    return source.rest_day_cost / units + source.minutes / 1000.0
+
+
+def complete(
+    problem: PlanningProblem,
+    roster: Roster,
+    demand: dict[dt.date, TourDemands],
+    assignments: list[Assignment],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Completion:
+    """Take every lawful cover left for the plan's shortfalls; `roster` has the plan applied."""
+    ctx = CoverContext(problem, roster)
+    out = list(assignments)
+    added_units = added_officers = 0
+    shortfalls = short_roles(problem, demand, assignments)
+    for event, tour, role, short in shortfalls:
+        if should_stop():
+            from solver.pipeline import SolveCancelled
+
+            raise SolveCancelled
+        serial = 0
+        while short > 0:
+            cover = measure(ctx, event, tour, role, short)
+            candidates = [
+                s for s in cover.sources if s.units_formable > 0 and s.unit_cost < cover.uncovered_weight
+            ]
+            if not candidates:
+                break
+            best = min(candidates, key=_price)
+            units = pick_units(ctx, event, tour, role, best.source, min(short, best.units_formable))
+            if not units:
+                break
+            new = _deploy(problem, roster, event, tour, role, best.source, units, serial)
+            serial += len(units)
+            out.extend(new)
+            added_units += len(units)
+            added_officers += len(new)
+            short -= len(units)
+    return Completion(
+        assignments=out, units_added=added_units, officers_added=added_officers, tours_checked=len(shortfalls)
+    )
+
+
+def _deploy(
+    problem: PlanningProblem,
+    roster: Roster,
+    event: Event,
+    tour: Tour,
+    role: str,
+    source: str,
+    units: list[list[list[int]]],
+    serial: int,
+) -> list[Assignment]:
+    d = roster.day_index(tour.day)
+    start, end = roster.tour_minutes(tour)
+    out = []
+    for k, slots in enumerate(units):
+        unit_id = f"{event.external_id}/{tour.index}/{role}/{source}/c{serial + k}"
+        for slot_index, rows in enumerate(slots):
+            array = np.asarray(rows, dtype=np.int64)
+            resting = (roster.status[array, d] == RESTING).tolist()
+            roster.assign(array, d, start, end)
+            for row, on_rest in zip(rows, resting, strict=True):
+                out.append(
+                    Assignment(
+                        service_number=roster.officers[row].service_number,
+                        event_id=event.external_id,
+                        tour_index=tour.index,
+                        day=tour.day,
+                        role=role,
+                        slot=slot_index,
+                        unit_id=unit_id,
+                        source=source,
+                        start=tour.start,
+                        end=tour.end,
+                        rest_day_cancelled=bool(on_rest),
+                    )
+                )
+    return out

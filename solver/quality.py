@@ -1,0 +1,109 @@
+"""The delivered plan: its shortfalls with measured reasons, and its quality against the bound.
+
+Reasons are measurements on the tour against the final roster (planner.cover), never labels: how
+many suitable officers the sources hold, how many each working-time rule and each floor holds
+back, and whether any source could still form a whole unit. The headline gap is the delivered
+plan's cost, scored by the one evaluator, against the bound of solver/bound.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from planner.cover import CoverContext, TourCover, measure
+from planner.domain import PlanningProblem
+from planner.evaluate import evaluate
+from planner.plan import Assignment, Plan, PlanQuality, Shortfall, StageStats
+from planner.roster import Roster
+from solver.bound import Bound
+from solver.completion import TourDemands, short_roles
+
+BOUND_METHOD = (
+    "sum over days of the LP relaxation of the day's allocation over all sources, with officers "
+    "counted against the published roster and rest rules relaxed where another day's deployment "
+    "could lift them (solver/bound.py)"
+)
+
+
+def reasons(cover: TourCover, label: str) -> tuple[str, ...]:
+    """Measured reasons for a shortfall, in words with their counts."""
+    out = [
+        f"{cover.suitable} officers in {len(cover.sources)} sources hold the rank and skills for a {label}"
+    ]
+    for rule, n in sorted(cover.held_back().items(), key=lambda kv: -kv[1]):
+        out.append(f"{rule}: rules out {n}")
+    lawful_on = sum(s.lawful_on_duty for s in cover.sources)
+    lawful_rest = sum(s.lawful_rest_day for s in cover.sources)
+    out.append(f"could lawfully work the tour: {lawful_on} on duty, {lawful_rest} on a rest day")
+    for rule, n in sorted(cover.held_by_floors().items(), key=lambda kv: -kv[1]):
+        out.append(f"{rule}: keeps {n} of those on duty on core duty")
+    scarcest = min(cover.slot_lawful.items(), key=lambda kv: kv[1], default=None)
+    if scarcest is not None:
+        out.append(f"fewest for one slot: {scarcest[1]} lawful officers for the {scarcest[0]} slot")
+    units = cover.coverable_units
+    if units:
+        out.append(f"{units} more unit(s) could be formed lawfully but cost more than the shortfall")
+    else:
+        out.append("no source can lawfully form another whole unit")
+    return tuple(out)
+
+
+def assemble(
+    problem: PlanningProblem,
+    demand: dict[dt.date, TourDemands],
+    roster: Roster,
+    assignments: list[Assignment],
+    stages: list[StageStats],
+) -> Plan:
+    from solver.pipeline import allocations_of
+
+    roles = problem.policy.roles
+    day_of = {(e.external_id, t.index): day for day, tours in demand.items() for e, t, _ in tours}
+    ctx = CoverContext(problem, roster)
+    filled: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+    for a in assignments:
+        filled[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+    shortfalls = []
+    for event, tour, role, short in short_roles(problem, demand, assignments):
+        spec = roles[role]
+        cover = measure(ctx, event, tour, role, short)
+        got = len(filled[(event.external_id, tour.index, role)])
+        shortfalls.append(
+            Shortfall(
+                event_id=event.external_id,
+                tour_index=tour.index,
+                day=tour.day,
+                role=role,
+                required=got + short,
+                filled=got,
+                officers_short=short * spec.size,
+                reasons=reasons(cover, spec.label),
+            )
+        )
+    shortfalls.sort(key=lambda s: (s.day, s.event_id, s.tour_index, s.role))
+    return Plan(
+        allocations=allocations_of(assignments, day_of),
+        assignments=sorted(assignments, key=lambda a: (a.day, a.event_id, a.tour_index, a.unit_id, a.slot)),
+        shortfalls=shortfalls,
+        stages=stages,
+    )
+
+
+def measure_quality(problem: PlanningProblem, plan: Plan, bound: Bound, bound_wait: float) -> PlanQuality:
+    objective = evaluate(problem, plan).summary.plan_cost
+    return PlanQuality(
+        objective=objective,
+        bound=bound.total,
+        gap=gap(objective, bound.total),
+        bound_seconds=bound_wait,
+        bound_solve_seconds=bound.solve_seconds,
+        method=BOUND_METHOD,
+    )
+
+
+def gap(objective: float, bound: float) -> float:
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+
+
+__all__ = ["PlanQuality", "assemble", "gap", "measure_quality", "reasons"]
