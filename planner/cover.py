@@ -76,9 +76,7 @@ class TourCover(Struct):
     @property
     def coverable_units(self) -> int:
         """Units some single source could still form lawfully at a price the policy accepts."""
-        return max(
-            (s.units_formable for s in self.sources if s.unit_cost < self.uncovered_weight), default=0
-        )
+        return max((s.units_formable for s in self.sources if s.unit_cost < self.uncovered_weight), default=0)
 
     @property
     def suitable(self) -> int:
@@ -278,7 +276,11 @@ def _slot_label(spec: RoleSpec, i: int) -> str:
 
 
 def _types(
-    ctx: CoverContext, lawful: IntArray, status: npt.NDArray[np.int8], fits: list[BoolArray], headroom: dict[int, int]
+    ctx: CoverContext,
+    lawful: IntArray,
+    status: npt.NDArray[np.int8],
+    fits: list[BoolArray],
+    headroom: dict[int, int],
 ) -> _Types:
     keys: dict[tuple[tuple[bool, ...], bool, int], list[int]] = defaultdict(list)
     for row, st in zip(lawful.tolist(), status.tolist(), strict=True):

@@ -150,19 +150,29 @@ class Roster:
         return self.minutes(tour.start, tour.end)
 
     def eligible(
-        self, rows: IntArray, day: int, start: int, end: int, spacing_ok: BoolArray | None = None
+        self,
+        rows: IntArray,
+        day: int,
+        start: int,
+        end: int,
+        spacing_ok: BoolArray | None = None,
+        *,
+        ignore_before: bool = False,
+        ignore_after: bool = False,
     ) -> BoolArray:
         """Which of `rows` could lawfully work a tour [start, end) on `day` given the plan so far.
 
         Checks leave, one tour a day, rest before and after, rest-day spacing and average weekly
         hours. The tour replaces whatever the officer was rostered to do that day. Callers asking
         about several tours on one day may pass `spacing_ok(rows, day)`, which does not depend
-        on the tour's hours."""
+        on the tour's hours. `ignore_before`/`ignore_after` leave out rest against the duty the
+        day before/after (for a caller about to replace that duty)."""
         status = self.status[rows, day]
         ok = (status != ON_LEAVE) & ~self.on_event[rows, day]
         prev_end = self.end[rows, day - 1] if day > 0 else np.full(len(rows), NONE)
-        ok &= (prev_end < 0) | (start - prev_end >= self.rest_minutes)
-        if day + 1 < self.n_days:
+        if not ignore_before:
+            ok &= (prev_end < 0) | (start - prev_end >= self.rest_minutes)
+        if day + 1 < self.n_days and not ignore_after:
             next_start = self.start[rows, day + 1]
             ok &= (next_start < 0) | (next_start - end >= self.rest_minutes)
         if spacing_ok is not None:

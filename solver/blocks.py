@@ -22,11 +22,13 @@ local process pool today and can run on any machine that holds the problem.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from planner.domain import PlanningProblem, Struct
 from planner.plan import Assignment
 from solver.allocation.model import DayResult
 from solver.live import DayPlanner, TourDemands, apply, residual, take_back
+from solver.release import ReleaseBroker
 from solver.rostering import UnfilledUnits
 
 # Unit numbers only need to be unique per event tour, role and source; each re-solve of a day
@@ -38,6 +40,7 @@ class BlockTask(Struct):
     days: list[dt.date]  # days with demand in this block
     fixed: list[Assignment]  # deployments decided elsewhere that the block must respect
     quiet_gap: float = 0.0
+    release: bool = True  # let days release officers from a neighbouring day's duty (Duty release)
 
 
 class BlockResult(Struct):
@@ -69,20 +72,28 @@ def run_block(
     roster = planner.roster
     fixed = apply(roster, task.fixed)
     planner.applied = []
+    broker = ReleaseBroker(problem, roster, {day: demand[day] for day in task.days}) if task.release else None
     results: list[DayResult] = []
     assignments: list[Assignment] = []
+    on_day: dict[dt.date, list[Assignment]] = defaultdict(list)
     unfilled_all: list[UnfilledUnits] = []
     resolves = not_formed_first = 0
     try:
         for day in sorted(task.days, key=lambda d: (-hardness(demand[d], problem), d)):
-            left = demand[day]
+            # Releases for earlier days may already have filled some of this day's posts.
+            left = residual(demand[day], on_day[day])
             round_ = 0
             while left:
-                result, named, unfilled = planner.plan(day, left, task.quiet_gap, round_ * UNITS_PER_ROUND)
+                result, named, unfilled = planner.plan(
+                    day, left, task.quiet_gap, round_ * UNITS_PER_ROUND, broker
+                )
                 if round_ == 0:
                     results.append(result)
                     not_formed_first += sum(u.units for u in unfilled)
                 assignments.extend(named)
+                for a in named:
+                    on_day[a.day].append(a)
+                named = [a for a in named if a.day == day]
                 # Named rostering forms units officer by officer; when a class's officers could
                 # each work some of the day's tours but not all at once, a unit may not form.
                 # The day is then solved again for what is left, against the roster as it is now.

@@ -7,12 +7,13 @@ day's allocation model built as a relaxation of everything any plan the solver m
 do on that day:
 
 - every source (borough or central unit) is a candidate for every event tour;
-- officers are counted against the published roster (no event deployed), with the rules relaxed
-  where another day's decision could lift them: rest before a tour holds if the published duty
-  the day before leaves 11 hours, or if some event tour the day before ends early enough (the
-  officer could be deployed there instead of their duty); likewise rest after, with the next
-  day's event tours; rest-day spacing is counted on the published roster (a deployment replaces a
-  duty and never adds a rest day, so runs only grow); average weekly hours are not counted;
+- officers are counted against the published roster (no event deployed); where the published
+  duty the day before (after) leaves too little rest, the officer still counts if some event
+  tour that day ends (starts) early (late) enough to replace the duty, as "released" supply whose
+  total per rank is capped by all the posts of that rank at those neighbouring tours (the same
+  "Duty release" family the allocation uses, with nothing yet taken); rest-day spacing is counted
+  on the published roster (a deployment replaces a duty and never adds a rest day, so runs only
+  grow); average weekly hours are not counted;
 - floors are counted with nothing yet taken; on-duty pay at the day's longest rostered tour.
 
 Whole units, the link between days and the hours cap are all relaxed, so the sum is a bound, not
@@ -22,14 +23,16 @@ an estimate. `plan_bound_days` runs the days as tasks in the solve's worker pool
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 
 import numpy as np
 
 from planner.domain import PlanningProblem, Struct
 from planner.roster import NONE, ON_LEAVE, BoolArray, IntArray, Roster
-from solver.allocation.inputs import SupplyIndex, build_day_input
+from solver.allocation.inputs import Release, SupplyIndex, build_day_input
 from solver.allocation.model import build
+from solver.live import TourDemands
 
 DAYS_PER_TASK = 8
 
@@ -46,24 +49,77 @@ class Bound(Struct):
     solve_seconds: float  # summed over days (they run in parallel)
 
 
-def relaxed_eligibility(roster: Roster, event_windows: dict[int, list[tuple[int, int]]]):  # type: ignore[no-untyped-def]
-    """Who could work a tour in some plan: see the module docstring."""
+class _Relaxation:
+    """Who could work a tour in some plan the solver may deliver, and how many officers the days
+    either side could take off their published duty: see the module docstring."""
 
-    def eligible(rows: IntArray, d: int, start: int, end: int) -> BoolArray:
-        ok = roster.status[rows, d] != ON_LEAVE
-        prev_end = roster.end[rows, d - 1] if d > 0 else np.full(len(rows), NONE)
-        before = (prev_end < 0) | (start - prev_end >= roster.rest_minutes)
-        if any(e <= start - roster.rest_minutes for _s, e in event_windows.get(d - 1, ())):
-            before[:] = True
+    def __init__(self, roster: Roster, problem: PlanningProblem, demand: dict[dt.date, TourDemands]) -> None:
+        self.roster = roster
+        roles = problem.policy.roles
+        # Per day index: (start, end, {rank: officers that tour's slots admit of that rank}).
+        self.tours: dict[int, list[tuple[int, int, dict[str, int]]]] = {}
+        for day, tours in demand.items():
+            entries = []
+            for _event, tour, demands in tours:
+                start, end = roster.tour_minutes(tour)
+                admits: dict[str, int] = {}
+                for role, count in demands:
+                    for slot in roles[role].slots:
+                        for rank in slot.ranks:
+                            admits[rank] = admits.get(rank, 0) + slot.count * count
+                entries.append((start, end, admits))
+            self.tours[roster.day_index(day)] = entries
+
+    def _rest(self, rows: IntArray, d: int, start: int, end: int) -> tuple[BoolArray, BoolArray]:
+        r = self.roster
+        prev_end = r.end[rows, d - 1] if d > 0 else np.full(len(rows), NONE)
+        before = (prev_end < 0) | (start - prev_end >= r.rest_minutes)
         after = np.ones(len(rows), dtype=np.bool_)
-        if d + 1 < roster.n_days:
-            next_start = roster.start[rows, d + 1]
-            after = (next_start < 0) | (next_start - end >= roster.rest_minutes)
-            if any(s >= end + roster.rest_minutes for s, _e in event_windows.get(d + 1, ())):
-                after[:] = True
-        return np.asarray(ok & before & after & roster.spacing_ok(rows, d), dtype=np.bool_)
+        if d + 1 < r.n_days:
+            next_start = r.start[rows, d + 1]
+            after = (next_start < 0) | (next_start - end >= r.rest_minutes)
+        return before, after
 
-    return eligible
+    def _base(self, rows: IntArray, d: int) -> BoolArray:
+        r = self.roster
+        return np.asarray((r.status[rows, d] != ON_LEAVE) & r.spacing_ok(rows, d), dtype=np.bool_)
+
+    def _can_before(self, d: int, start: int) -> bool:
+        return any(e <= start - self.roster.rest_minutes for _s, e, _a in self.tours.get(d - 1, ()))
+
+    def _can_after(self, d: int, end: int) -> bool:
+        return any(s >= end + self.roster.rest_minutes for s, _e, _a in self.tours.get(d + 1, ()))
+
+    def eligible(self, rows: IntArray, d: int, start: int, end: int) -> BoolArray:
+        before, after = self._rest(rows, d, start, end)
+        return np.asarray(self._base(rows, d) & before & after, dtype=np.bool_)
+
+    def masks(self, rows: IntArray, d: int, start: int, end: int) -> tuple[BoolArray, BoolArray]:
+        before, after = self._rest(rows, d, start, end)
+        base = self._base(rows, d)
+        can_before, can_after = self._can_before(d, start), self._can_after(d, end)
+        # An officer held on both sides is counted once, against the day before's capacity.
+        released_before = base & ~before & can_before & (after | can_after)
+        released_after = base & ~after & can_after & before
+        return np.asarray(released_before, dtype=np.bool_), np.asarray(released_after, dtype=np.bool_)
+
+    def release(self, d: int) -> Callable[[list[tuple[int, int]]], Release]:
+        rest = self.roster.rest_minutes
+
+        def make(windows: list[tuple[int, int]]) -> Release:
+            capacity: dict[str, list[int]] = {}
+            for side, other in (("before", d - 1), ("after", d + 1)):
+                per_rank: dict[str, list[int]] = {}
+                for w, (start, end) in enumerate(windows):
+                    for s, e, admits in self.tours.get(other, ()):
+                        if (side == "before" and e <= start - rest) or (side == "after" and s >= end + rest):
+                            for rank, n in admits.items():
+                                per_rank.setdefault(rank, [0] * len(windows))[w] += n
+                for rank, caps in per_rank.items():
+                    capacity[f"{side}|{rank}"] = caps
+            return Release(capacity=capacity, masks=self.masks)
+
+        return make
 
 
 def bound_days(days: list[dt.date]) -> list[DayBound]:
@@ -76,26 +132,25 @@ def bound_days(days: list[dt.date]) -> list[DayBound]:
     problem, demand = state.problem, state.demand
     planner = state.planner
     roster, index = planner.roster, planner.index
-    windows = _event_windows(roster, demand)
-    eligible = relaxed_eligibility(roster, windows)
+    relaxation = _Relaxation(roster, problem, demand)
     out = []
     for day in days:
         started = time.perf_counter()
         day_input = build_day_input(
-            problem, roster, index, day, demand[day], eligible=eligible, all_sources=True
+            problem,
+            roster,
+            index,
+            day,
+            demand[day],
+            eligible=relaxation.eligible,
+            all_sources=True,
+            release=relaxation.release(roster.day_index(day)),
         )
         v = build(day_input)
         lp = v.model.solve(relax=True, solver="glop")
         if lp.objective is None:
             raise RuntimeError(f"bound LP for {day} returned {lp.status}")  # always feasible by design
         out.append(DayBound(day=day, bound=float(lp.objective), seconds=time.perf_counter() - started))
-    return out
-
-
-def _event_windows(roster: Roster, demand: dict[dt.date, list]) -> dict[int, list[tuple[int, int]]]:  # type: ignore[type-arg]
-    out: dict[int, list[tuple[int, int]]] = {}
-    for day, tours in demand.items():
-        out[roster.day_index(day)] = sorted({roster.tour_minutes(t) for _e, t, _r in tours})
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from planner.roster import IntArray, Roster
 from solver.allocation.inputs import SupplyIndex, build_day_input
 from solver.allocation.model import DayResult, UnitAllocation, solve_day
 from solver.rostering import UnfilledUnits, UnitRequest, roster_requests
+
+if TYPE_CHECKING:
+    from solver.release import ReleaseBroker
 
 TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
 
@@ -54,12 +58,25 @@ class DayPlanner:
         self.applied: list[tuple[int, IntArray]] = []
 
     def plan(
-        self, day: dt.date, tours: TourDemands, quiet_gap: float, unit_number_start: int
+        self,
+        day: dt.date,
+        tours: TourDemands,
+        quiet_gap: float,
+        unit_number_start: int,
+        release: ReleaseBroker | None = None,
     ) -> tuple[DayResult, list[Assignment], list[UnfilledUnits]]:
-        day_input = build_day_input(self.problem, self.roster, self.index, day, tours)
+        d = self.roster.day_index(day)
+        day_input = build_day_input(
+            self.problem,
+            self.roster,
+            self.index,
+            day,
+            tours,
+            release=release.factory(d) if release is not None else None,
+        )
         result = solve_day(day_input, quiet_gap=quiet_gap)
         times = {(e.external_id, t.index): t for e, t, _ in tours}
-        assignments, unfilled = self.name(day, result.allocations, times, unit_number_start)
+        assignments, unfilled = self.name(day, result.allocations, times, unit_number_start, release)
         return result, assignments, unfilled
 
     def name(
@@ -68,6 +85,7 @@ class DayPlanner:
         allocations: list[UnitAllocation],
         times: dict[tuple[str, int], Tour],
         unit_number_start: int,
+        release: ReleaseBroker | None = None,
     ) -> tuple[list[Assignment], list[UnfilledUnits]]:
         """Named officers for stage-1 counts, source by source; the roster is updated as they go."""
         by_source: dict[str, list[UnitRequest]] = defaultdict(list)
@@ -88,16 +106,26 @@ class DayPlanner:
             )
         assignments: list[Assignment] = []
         unfilled: list[UnfilledUnits] = []
-        d = self.roster.day_index(day)
         for source, requests in by_source.items():
             rows = self.rows_of_unit[source]
             filled = roster_requests(
-                self.problem, self.roster, rows, self.index.class_of[rows], requests, unit_number_start
+                self.problem,
+                self.roster,
+                rows,
+                self.index.class_of[rows],
+                requests,
+                unit_number_start,
+                release,
             )
-            if filled.assignments:
-                self.applied.append((d, self.roster.rows_of([a.service_number for a in filled.assignments])))
+            by_day: dict[dt.date, list[str]] = defaultdict(list)
+            for a in filled.assignments:
+                by_day[a.day].append(a.service_number)
+            for when, numbers in by_day.items():
+                self.applied.append((self.roster.day_index(when), self.roster.rows_of(numbers)))
             assignments.extend(filled.assignments)
             unfilled.extend(filled.unfilled)
+        if release is not None:
+            release.note([a for a in assignments if a.day == day])
         return assignments, unfilled
 
 

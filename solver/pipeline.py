@@ -34,7 +34,7 @@ from planner.plan import Allocation, Assignment, Plan, Progress, StageStats
 from planner.roster import IntArray, Roster, officer_classes
 from planner.rules import event_tours
 from solver.allocation.inputs import ClassKey, SupplyIndex
-from solver.allocation.model import QUIET_DAY_GAP, DayResult
+from solver.allocation.model import QUIET_DAY_GAP
 from solver.blocks import BlockResult, BlockTask, phase_blocks, run_block
 from solver.live import DayPlanner, TourDemands, apply, take_back
 
@@ -324,7 +324,9 @@ def enforce_weekly_hours(problem: PlanningProblem, roster: Roster, assignments: 
                 continue
             dropped.add(a.unit_id)
             members = units[a.unit_id]
-            take_back(roster, [(roster.day_index(a.day), roster.rows_of([m.service_number for m in members]))])
+            take_back(
+                roster, [(roster.day_index(a.day), roster.rows_of([m.service_number for m in members]))]
+            )
     if dropped:
         assignments[:] = [a for a in assignments if a.unit_id not in dropped]
     return len(dropped)

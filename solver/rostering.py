@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.domain import PlanningProblem, Struct
+from planner.domain import PlanningProblem, RoleSpec, Struct
 from planner.plan import Assignment
 from planner.roster import ON, RESTING, IntArray, Roster
 from solver.allocation.model import PostCount
-from solver.allocation.variables import ON_DUTY
+from solver.allocation.variables import on_duty, release_side
+
+if TYPE_CHECKING:
+    from solver.release import ReleaseBroker
 
 
 class UnitRequest(Struct):
@@ -56,9 +60,12 @@ def roster_requests(
     class_of_rows: IntArray,
     requests: list[UnitRequest],
     unit_number_start: int = 0,
+    release: ReleaseBroker | None = None,
 ) -> RosterResult:
     """Fill `requests` (all from one source) with officers among roster `rows` (whose classes are
-    `class_of_rows`), updating `roster` as officers are assigned."""
+    `class_of_rows`), updating `roster` as officers are assigned. Posts counted on officers
+    released from a neighbouring day's duty are filled through `release`, which deploys them
+    there first (those deployments are returned with the rest)."""
     roles = problem.policy.roles
     assignments: list[Assignment] = []
     unfilled: list[UnfilledUnits] = []
@@ -71,15 +78,21 @@ def roster_requests(
         spec = roles[request.role]
         picked_by_slot: dict[int, list[int]] = defaultdict(list)
         taken: set[int] = set()
+        released: dict[int, Assignment] = {}  # officer row -> their deployment the day before/after
         for post in sorted(request.posts, key=lambda p: (p.slot, p.status)):
             pool = members.get(post.cls)
             if pool is None:
                 continue
-            wanted = ON if post.status == ON_DUTY else RESTING
+            wanted = ON if on_duty(post.status) else RESTING
             pool = pool[roster.status[pool, d] == wanted]
             if taken:
                 pool = pool[~np.isin(pool, list(taken))]
-            chosen = roster.pick(pool, post.count, d, start, end)
+            side = release_side(post.status)
+            if side is not None and release is not None:
+                chosen, moved = _released(roster, release, pool, post.count, d, start, end, side)
+                released.update(zip(chosen.tolist(), moved, strict=True))
+            else:
+                chosen = roster.pick(pool, post.count, d, start, end)
             picked_by_slot[post.slot].extend(chosen.tolist())
             taken.update(chosen.tolist())
         complete = min(
@@ -121,4 +134,49 @@ def roster_requests(
                             rest_day_cancelled=bool(on_rest),
                         )
                     )
+        if released:
+            # A release is lawful only together with the tour it frees the officer for.
+            formed = {
+                row for k in range(complete) for rows in _unit_rows(picked_by_slot, spec, k) for row in rows
+            }
+            for row, moved_to in released.items():
+                if row in formed:
+                    assignments.append(moved_to)
+                elif release is not None:
+                    release.undo(moved_to)
     return RosterResult(source=source, assignments=assignments, unfilled=unfilled)
+
+
+def _unit_rows(picked_by_slot: dict[int, list[int]], spec: RoleSpec, k: int) -> list[list[int]]:
+    return [picked_by_slot[i][k * slot.count : (k + 1) * slot.count] for i, slot in enumerate(spec.slots)]
+
+
+def _released(
+    roster: Roster,
+    release: ReleaseBroker,
+    pool: IntArray,
+    count: int,
+    d: int,
+    start: int,
+    end: int,
+    side: str,
+) -> tuple[IntArray, list[Assignment]]:
+    """Up to `count` officers of `pool` for a tour that needs their neighbouring duty replaced:
+    each is deployed to an open post on that day first, and kept only if the tour is then lawful."""
+    chosen: list[int] = []
+    moved: list[Assignment] = []
+    order = pool[np.argsort(roster.abstractions[pool], kind="stable")]
+    candidates = order[release.masks(order, d, start, end)[0 if side == "before" else 1]]
+    for row in candidates.tolist():
+        if len(chosen) >= count:
+            break
+        single = np.asarray([row], dtype=np.int64)
+        placed = release.release(row, d, start, end, side)
+        if placed is None:
+            continue
+        if roster.eligible(single, d, start, end)[0]:
+            chosen.append(row)
+            moved.append(placed)
+        else:
+            release.undo(placed)
+    return np.asarray(chosen, dtype=np.int64), moved

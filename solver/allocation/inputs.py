@@ -7,6 +7,7 @@ machine; `build_day_input` derives it from the problem and the roster state.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,24 @@ class ClassSupply(Struct):
     rest: int  # officers on a rest day who could lawfully be called in
     on_by_window: list[int]  # of `on`, those who could work each tour window
     rest_by_window: list[int]
+    # Post status "on<before" etc. -> per window, officers who could work it only if their duty
+    # the day before (after) is replaced by an event tour: see families/duty_release.py.
+    released: dict[str, list[int]] = {}
+    usable: int = 0  # officers usable today in any status and window (0: on + rest bound it)
+
+    def count(self, status: str, window: int) -> int:
+        if status == "on":
+            return self.on_by_window[window]
+        if status == "rest":
+            return self.rest_by_window[window]
+        return self.released[status][window] if status in self.released else 0
+
+    def total(self, status: str) -> int:
+        if status == "on":
+            return self.on
+        if status == "rest":
+            return self.rest
+        return max(self.released.get(status, [0]))
 
 
 class TourDemand(Struct):
@@ -55,6 +74,9 @@ class DayInput(Struct):
     fairness_per_point: float
     fairness_threshold: float
     fairness_per_point_above: float
+    # "before|PC" -> per window, officers of that rank the day before (after) could absorb: see
+    # families/duty_release.py. Empty when no release is allowed.
+    release_capacity: dict[str, list[int]] = {}
 
 
 def candidate_sources(problem: PlanningProblem, borough: str, officers_needed: int) -> dict[str, float]:
@@ -90,6 +112,16 @@ def officers_needed(demands: list[tuple[str, int]], roles: dict[str, RoleSpec]) 
 Eligibility = Callable[[IntArray, int, int, int], BoolArray]
 
 
+class Release(Struct):
+    """Who may be released from a neighbouring day's duty, and how many that day can absorb.
+
+    `masks(rows, d, start, end)` gives, for a tour window, the officers who could work it only if
+    their duty the day before (after) were replaced; `capacity` per side and rank, per window."""
+
+    capacity: dict[str, list[int]]
+    masks: Callable[[IntArray, int, int, int], tuple[BoolArray, BoolArray]]
+
+
 def build_day_input(
     problem: PlanningProblem,
     roster: Roster,
@@ -100,6 +132,7 @@ def build_day_input(
     *,
     eligible: Eligibility | None = None,
     all_sources: bool = False,
+    release: Callable[[list[tuple[int, int]]], Release] | None = None,
 ) -> DayInput:
     """Aggregate `roster` on `day` for the given event tours and their outstanding demand.
 
@@ -134,7 +167,8 @@ def build_day_input(
                 window=window,
                 rest_cost=rest_day_cost(event, tour, policy),
                 on_cost={
-                    rank: on_duty_cost(rank, rostered, tour, policy) for rank in ("PC", "PS", "INSP", "CI", "SUPT")
+                    rank: on_duty_cost(rank, rostered, tour, policy)
+                    for rank in ("PC", "PS", "INSP", "CI", "SUPT")
                 },
                 demands=demands,
                 travel=(
@@ -147,17 +181,35 @@ def build_day_input(
     on_by_window = []
     rest_by_window = []
     spacing = roster.spacing_ok(rows, d)
+    rest_mask = (status == RESTING) & free
+    released_spec = release(list(windows)) if release is not None else None
+    released: dict[str, list[IntArray]] = defaultdict(list)
+    usable_mask = np.zeros(len(rows), dtype=np.bool_)
     for start, end in windows:
         if eligible is None:
             ok = roster.eligible(rows, d, start, end, spacing_ok=spacing)
         else:
             ok = eligible(rows, d, start, end)
         on_by_window.append(np.bincount(class_of[rows[ok & on_mask]], minlength=n_classes))
-        rest_ok = np.bincount(class_of[rows[ok & (status == RESTING)]], minlength=n_classes)
+        rest_ok = np.bincount(class_of[rows[ok & rest_mask]], minlength=n_classes)
         rest_by_window.append(rest_ok)
         rest = np.maximum(rest, rest_ok)
+        usable_mask |= ok & (on_mask | rest_mask)
+        if released_spec is not None:
+            before, after = released_spec.masks(rows, d, start, end)
+            for side, mask in (("before", before & ~ok), ("after", after & ~ok & ~before)):
+                for name, base in (("on", on_mask), ("rest", rest_mask)):
+                    released[f"{name}<{side}"].append(
+                        np.bincount(class_of[rows[mask & base]], minlength=n_classes)
+                    )
+                usable_mask |= mask & (on_mask | rest_mask)
+    released_any = np.zeros(n_classes, dtype=np.int64)
+    for counts in released.values():
+        for c in counts:
+            released_any = np.maximum(released_any, c)
+    usable = np.bincount(class_of[rows[usable_mask]], minlength=n_classes)
 
-    used = np.flatnonzero((on > 0) | (rest > 0))
+    used = np.flatnonzero((on > 0) | (rest > 0) | (released_any > 0))
     classes = [
         ClassSupply(
             cls=int(c),
@@ -169,6 +221,12 @@ def build_day_input(
             rest=int(rest[c]),
             on_by_window=[int(w[c]) for w in on_by_window],
             rest_by_window=[int(w[c]) for w in rest_by_window],
+            released={
+                name: [int(w[c]) for w in counts]
+                for name, counts in released.items()
+                if any(w[c] for w in counts)
+            },
+            usable=int(usable[c]) if released_spec is not None else 0,
         )
         for c in used
     ]
@@ -187,6 +245,7 @@ def build_day_input(
         fairness_per_point=per_point,
         fairness_threshold=policy.weights.fairness_threshold,
         fairness_per_point_above=per_point_above,
+        release_capacity=released_spec.capacity if released_spec is not None else {},
     )
 
 

@@ -13,10 +13,26 @@ from collections import defaultdict
 import numpy as np
 
 from planner.domain import Slot, Struct
-from solver.allocation.families import demand_cover, duty_floors, fairness, officer_supply, unit_composition
+from solver.allocation.families import (
+    demand_cover,
+    duty_floors,
+    duty_release,
+    fairness,
+    officer_supply,
+    unit_composition,
+)
 from solver.allocation.inputs import ClassSupply, DayInput
 from solver.allocation.rounding import round_and_repair
-from solver.allocation.variables import ON_DUTY, REST_DAY, AllocationVariables, PostKey, UnitKey
+from solver.allocation.variables import (
+    ON_DUTY,
+    REST_DAY,
+    STATUSES,
+    AllocationVariables,
+    PostKey,
+    UnitKey,
+    on_duty,
+    release_side,
+)
 from solver.linear import Solution
 
 INTEGRALITY_TOLERANCE = 1e-6
@@ -78,9 +94,10 @@ def _fits(supply: ClassSupply, slot: Slot) -> bool:
 def _post_cost(day: DayInput, tour: int, supply: ClassSupply, status: str) -> float:
     demand = day.tours[tour]
     travel = demand.travel[supply.source] * day.travel_weight
-    if status == ON_DUTY:
-        return demand.on_cost[supply.rank] + travel
-    return demand.rest_cost + travel
+    extra = duty_release.COST if release_side(status) else 0.0
+    if on_duty(status):
+        return demand.on_cost[supply.rank] + travel + extra
+    return demand.rest_cost + travel + extra
 
 
 def add_variables(day: DayInput) -> AllocationVariables:
@@ -139,6 +156,10 @@ def _slot_options(
                 opts.append((cls, ON_DUTY, supply.on_by_window[window]))
             if supply.rest_by_window[window] > 0:
                 opts.append((cls, REST_DAY, supply.rest_by_window[window]))
+            for status in STATUSES[2:]:
+                n = supply.count(status, window)
+                if n > 0 and duty_release.capacity(day, status, supply.rank, window) > 0:
+                    opts.append((cls, status, n))
         out.append(opts)
     return out
 
@@ -150,6 +171,7 @@ def build(day: DayInput) -> AllocationVariables:
     unit_composition.add(day, v)
     officer_supply.add(day, v)
     duty_floors.add(day, v)
+    duty_release.add(day, v)
     fairness.add(day, v)
     return v
 

@@ -10,6 +10,29 @@ from typing import NamedTuple
 from solver.linear import LinearModel
 
 ON_DUTY, REST_DAY = "on", "rest"
+# Officers whose published duty on the day before (or after) leaves too little rest for a tour,
+# who can work it if that duty is replaced by an event tour that day (the "Duty release" family).
+RELEASED_BEFORE, RELEASED_AFTER = "before", "after"
+RELEASE_SIDES = (RELEASED_BEFORE, RELEASED_AFTER)
+STATUSES = (
+    ON_DUTY,
+    REST_DAY,
+    f"{ON_DUTY}<{RELEASED_BEFORE}",
+    f"{REST_DAY}<{RELEASED_BEFORE}",
+    f"{ON_DUTY}<{RELEASED_AFTER}",
+    f"{REST_DAY}<{RELEASED_AFTER}",
+)
+
+
+def on_duty(status: str) -> bool:
+    """Whether officers of this post status are on duty today (so count against floors)."""
+    return status.split("<")[0] == ON_DUTY
+
+
+def release_side(status: str) -> str | None:
+    """The day whose duty must be replaced for this post status, if any."""
+    parts = status.split("<")
+    return parts[1] if len(parts) > 1 else None
 
 
 class UnitKey(NamedTuple):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.allocation.inputs import DayInput
-from solver.allocation.variables import ON_DUTY, AllocationVariables
+from solver.allocation.variables import AllocationVariables, on_duty
 
 
 def name(duty_role: str) -> str:
@@ -17,7 +17,7 @@ def name(duty_role: str) -> str:
 def add(day: DayInput, v: AllocationVariables) -> None:
     by_group: dict[str, list[int]] = defaultdict(list)
     for key, var in v.posts.items():
-        if key.status == ON_DUTY:
+        if on_duty(key.status):
             supply = day.classes[key.cls]
             by_group[f"{supply.source}|{supply.duty_role}"].append(var)
     for group, columns in by_group.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.allocation.inputs import DayInput
-from solver.allocation.variables import ON_DUTY, AllocationVariables
+from solver.allocation.variables import AllocationVariables, on_duty
 
 NAME = "Abstraction fairness"
 
@@ -18,7 +18,7 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     by_borough: dict[str, list[int]] = defaultdict(list)
     for key, var in v.posts.items():
         source = day.classes[key.cls].source
-        if key.status == ON_DUTY and source in day.borough_on_duty:
+        if on_duty(key.status) and source in day.borough_on_duty:
             by_borough[source].append(var)
     if not by_borough:
         return
@@ -30,7 +30,7 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     threshold = 1000.0 * day.fairness_threshold
     v.model.add_row(NAME, [v.max_share, v.share_above], [1.0, -1.0], -float("inf"), threshold)
     for borough, columns in by_borough.items():
-        on_duty = float(day.borough_on_duty[borough])
+        rostered = float(day.borough_on_duty[borough])
         v.model.add_row(
-            NAME, [*columns, v.max_share], [1000.0] * len(columns) + [-on_duty], -float("inf"), 0.0
+            NAME, [*columns, v.max_share], [1000.0] * len(columns) + [-rostered], -float("inf"), 0.0
         )

@@ -1,13 +1,13 @@
 """Officer supply: no class of officers is used beyond those free today, on duty or lawfully
-callable from a rest day, in total and for each tour window (rest and leave rules decide who
-can work which hours)."""
+callable from a rest day (or released from a neighbouring day's duty), in total and for each tour
+window (rest and leave rules decide who can work which hours)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from solver.allocation.inputs import DayInput
-from solver.allocation.variables import ON_DUTY, AllocationVariables
+from solver.allocation.variables import AllocationVariables
 
 NAME = "Officer supply"
 
@@ -22,11 +22,19 @@ def add(day: DayInput, v: AllocationVariables) -> None:
         windows[(key.cls, key.status)].add(window)
         by_window[(key.cls, key.status, window)].append(var)
     for (cls, status, window), columns in by_window.items():
-        supply = day.classes[cls]
-        cap = (supply.on_by_window if status == ON_DUTY else supply.rest_by_window)[window]
+        cap = day.classes[cls].count(status, window)
         v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(cap))
+    statuses: dict[int, list[int]] = defaultdict(list)
+    kinds: dict[int, int] = defaultdict(int)
     for (cls, status), columns in total.items():
         supply = day.classes[cls]
+        statuses[cls].extend(columns)
+        kinds[cls] += 1
         if len(windows[(cls, status)]) > 1:  # one window's row already bounds the total
-            cap = supply.on if status == ON_DUTY else supply.rest
-            v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(cap))
+            v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(supply.total(status)))
+    # An officer counted on duty for one window may be counted as released for another: the
+    # class as a whole never gives more officers than it has.
+    for cls, columns in statuses.items():
+        supply = day.classes[cls]
+        if supply.usable and kinds[cls] > 1:
+            v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(supply.usable))
