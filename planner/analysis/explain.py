@@ -1,47 +1,71 @@
-"""Why a plan looks the way it does: per short event tour, the limits that bind, in words and numbers;
+"""Why a plan looks the way it does: per short event tour, what lawful cover there was, measured;
 per named rule, what it costs and whom it affects.
 
-Explanations are recomputed from the problem, the plan and the roster (who is on duty, resting or
-on leave that day, who the plan already sends to events, how much each borough may still give
-before its floors), not read from the solver's internals, so they hold for any plan - the solver's
-or the greedy baseline's. The solver's own binding constraint families (LP duals) are quoted too
-when the plan carries them.
+Every figure of a shortfall's explanation comes from one measurement, `planner.cover.measure`, of
+that tour against the plan's final roster (the published roster with every deployment of the plan
+applied): per source - borough or central unit, nearest first - the officers holding the rank and
+skills, the working-time rule that rules each of the others out (the first failing one, in
+`planner.cover.RULE_ORDER`), those who could lawfully work the tour on duty or on a rest day, what
+each duty-role floor keeps on core duty, and the whole units still formable with the fewest
+rest-day cancellations and their cost. The sentence states those counts and nothing else: where
+nothing was measured it says nothing. Explanations hold for any plan, the solver's or the greedy
+baseline's, because they read only the problem and the plan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import defaultdict
 
 import numpy as np
-import numpy.typing as npt
 
-from planner.domain import DUTY_ROLES, Event, PlanningProblem, Record, RoleSpec, Slot, Struct, Tour
+from planner.cover import (
+    LEAVE,
+    ONE_TOUR,
+    REST_AFTER,
+    REST_BEFORE,
+    RULE_ORDER,
+    SPACING,
+    WEEKLY_HOURS,
+    CoverContext,
+    SourceCover,
+    TourCover,
+    measure,
+)
+from planner.domain import Event, PlanningProblem, Record, Struct, Tour
 from planner.evaluate import Evaluation
-from planner.facts import is_on_duty_code
 from planner.plan import Plan, Shortfall
-from planner.rules import effective_skills, event_tours, max_abstractable, notice_days, rest_day_cost
-
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
-ON, REST, LEAVE = 1, 2, 0
-FLOOR_ROLES = ("investigation", "response")
+from planner.roster import Roster
+from planner.rules import event_tours, notice_days
 
 
-class BoroughLimit(Record, frozen=True):
-    """What stops one nearby borough sending more of the short role."""
+class SourceExplanation(Record, frozen=True):
+    """One source (borough or central unit) measured for one short event tour and role."""
 
-    borough: str
+    source: str  # borough ONS code or central unit code
     name: str
-    minutes: float
-    limit: str  # "investigation floor", "response floor", "no on-duty <slot>", "spare officers"
-    free_units: int  # whole units it could still form from on-duty officers without breaching a floor
-    held_by_floor: int  # on-duty officers for the scarcest post that its floors hold back
-    resting: int  # suitable officers on a rest day (could be called in at a cost)
+    kind: str  # "borough" or "central unit"
+    minutes: float  # estimated travel to the event's borough
+    suitable: int  # officers holding the rank and skills for some post of the role
+    held_back: dict[str, int]  # working-time rule -> suitable officers it rules out (first failing rule)
+    lawful_on_duty: int  # suitable officers on duty who could lawfully work the tour
+    lawful_rest_day: int  # suitable officers on a rest day who could lawfully be called in
+    held_by_floor: dict[str, int]  # floor -> lawful on-duty officers it keeps on core duty
+    units_formable: (
+        int  # whole units lawful officers within the floors could still form (up to the shortfall)
+    )
+    units_on_duty: int  # of those, formable from on-duty officers alone
+    rest_day_officers: int  # fewest rest-day cancellations forming `units_formable` needs
+    rest_day_cost_hours: float  # their cost, paid-hour equivalents
+
+    @property
+    def lawful(self) -> int:
+        return self.lawful_on_duty + self.lawful_rest_day
 
 
 class TourExplanation(Struct):
+    """One short (event tour, role), with the lawful cover measured against the plan's final roster."""
+
     event_id: str
     name: str
     tour_index: int
@@ -50,152 +74,93 @@ class TourExplanation(Struct):
     priority: str
     role: str
     role_label: str
-    required: int
-    filled: int
+    required: int  # units demanded
+    filled: int  # units covered
     officers_short: int
-    solver_reasons: list[str]
-    nearby: list[BoroughLimit]
-    limit_counts: dict[str, int]  # limit -> boroughs within the radius
-    rest_day_units_available: int  # whole units formable from suitable resting officers nearby
-    rest_day_cost_hours: float  # cost of covering the shortfall by cancelling rest days
-    rest_day_tier: str
+    sources: list[SourceExplanation]  # sources with suitable officers, nearest first
+    suitable: int  # all sources
+    held_back: dict[str, int]  # all sources, in the order the rules are applied
+    lawful_on_duty: int
+    lawful_rest_day: int
+    held_by_floor: dict[str, int]
+    slot_lawful: dict[str, int]  # per post of the role: lawful officers fitting it, all sources
+    scarcest_slot: str | None  # the post with the fewest lawful officers (None: no suitable officer)
+    units_formable: int  # whole units the sources could still form, each source up to the shortfall
+    coverable_units: int  # units one source could still form at a price the policy accepts (0 expected)
+    rest_day_tier: str  # how a cancelled rest day on this tour is paid
     text: str
+
+    @property
+    def lawful(self) -> int:
+        return self.lawful_on_duty + self.lawful_rest_day
 
 
 class ExplainSettings(Record, frozen=True):
-    radius_minutes: float = 45.0  # boroughs considered "nearby" for an event
+    nearest_in_text: int = 3  # sources named with their counts in the sentence, nearest first
+    units_in_text: int = 4  # sources that could still form units named in the sentence
 
 
-# --------------------------------------------------------------------------- roster facts per day
+# --------------------------------------------------------------------------- the plan's roster
 
 
-@dataclass
-class _Officers:
-    """Column arrays over the problem's officers, for per-day status without a Python loop."""
+def plan_roster(problem: PlanningProblem, plan: Plan) -> Roster:
+    """The published roster with every deployment of `plan` applied (as the solver leaves it).
 
-    unit: list[str]
-    units: npt.NDArray[np.object_]
-    group: IntArray  # (unit, duty role) group id
-    group_keys: list[tuple[str, str]]
-    patterns: dict[
-        str, tuple[IntArray, BoolArray, IntArray]
-    ]  # pattern -> rows, on-duty mask of cycle, offsets
-    leave_rows: IntArray
-    leave_start: npt.NDArray[np.int64]  # ordinal days
-    leave_end: npt.NDArray[np.int64]
-    index: dict[str, int]
-
-
-def _officer_columns(problem: PlanningProblem) -> _Officers:
-    policy = problem.policy
-    groups: dict[tuple[str, str], int] = {}
-    group = np.empty(len(problem.officers), dtype=np.int64)
-    by_pattern: dict[str, list[int]] = defaultdict(list)
-    lr, ls, le = [], [], []
-    for i, o in enumerate(problem.officers):
-        group[i] = groups.setdefault((o.unit, o.duty_role), len(groups))
-        by_pattern[o.shift_pattern].append(i)
-        for r in o.leave:
-            lr.append(i)
-            ls.append(r.start.toordinal())
-            le.append(r.end.toordinal())
-    patterns = {}
-    for name, rows in by_pattern.items():
-        cycle = policy.shift_patterns[name].cycle
-        mask = np.asarray([is_on_duty_code(c, policy) for c in cycle], dtype=np.bool_)
-        offsets = np.asarray([problem.officers[i].pattern_offset for i in rows], dtype=np.int64)
-        patterns[name] = (np.asarray(rows, dtype=np.int64), mask, offsets)
-    units = [o.unit for o in problem.officers]
-    return _Officers(
-        unit=units,
-        units=np.asarray(units, dtype=object),
-        group=group,
-        group_keys=list(groups),
-        patterns=patterns,
-        leave_rows=np.asarray(lr, dtype=np.int64),
-        leave_start=np.asarray(ls, dtype=np.int64),
-        leave_end=np.asarray(le, dtype=np.int64),
-        index={o.service_number: i for i, o in enumerate(problem.officers)},
-    )
+    Assignments naming an officer the problem does not hold, or a day outside the roster, are
+    skipped: the validator reports them."""
+    roster = Roster(problem)
+    by_tour: dict[tuple[int, dt.datetime, dt.datetime], list[int]] = defaultdict(list)
+    for a in plan.assignments:
+        row = roster.index.get(a.service_number)
+        d = roster.day_index(a.day)
+        if row is not None and 0 <= d < roster.n_days:
+            by_tour[(d, a.start, a.end)].append(row)
+    for (d, start, end), rows in by_tour.items():
+        roster.assign(np.asarray(rows, dtype=np.int64), d, *roster.minutes(start, end))
+    return roster
 
 
-def day_status(problem: PlanningProblem, cols: _Officers, day: dt.date) -> IntArray:
-    """ON, REST or LEAVE per officer on `day` (as rules.roster_code decides it)."""
-    out = np.full(len(problem.officers), REST, dtype=np.int64)
-    delta = (day - problem.policy.pattern_epoch).days
-    for rows, mask, offsets in cols.patterns.values():
-        out[rows] = np.where(mask[(delta + offsets) % len(mask)], ON, REST)
-    if len(cols.leave_rows):
-        d = day.toordinal()
-        on_leave = (cols.leave_start <= d) & (d <= cols.leave_end)
-        out[cols.leave_rows[on_leave]] = LEAVE
-    return out
-
-
-class RosterFacts:
-    """Per-day officer status, event use and floor headroom, computed on demand and memoised."""
+class PlanCover:
+    """One plan's final roster and the officer facts measurements read, built once per plan and
+    shared by every short tour's measurement (each costs a few milliseconds)."""
 
     def __init__(self, problem: PlanningProblem, plan: Plan) -> None:
         self.problem = problem
+        self.plan = plan
+        self.context = CoverContext(problem, plan_roster(problem, plan))
         self.events = {e.external_id: e for e in problem.events}
-        self.cols = _officer_columns(problem)
-        self.busy: dict[dt.date, set[int]] = defaultdict(set)
-        for a in plan.assignments:
-            row = self.cols.index.get(a.service_number)
-            if row is not None:
-                self.busy[a.day].add(row)
-        self._days: dict[dt.date, tuple[IntArray, BoolArray, dict[tuple[str, str], int]]] = {}
-        self._fits: dict[Slot, BoolArray] = {}
-        self._slot_counts: dict[tuple[dt.date, Slot], tuple[IntArray, IntArray]] = {}
-        self._group_ids = {k: i for i, k in enumerate(self.cols.group_keys)}
-        policy = problem.policy
-        self._skills = [effective_skills(o.skills, policy) for o in problem.officers]
+        org = problem.organisation
+        self.names = {b.code: b.name for b in org.boroughs} | {u.code: u.name for u in org.central_units}
+        self.central = frozenset(u.code for u in org.central_units)
+        self._tours: dict[str, list[Tour]] = {}
+        self._headroom: dict[int, dict[int, int]] = {}
 
-    def fits(self, slot: Slot) -> BoolArray:
-        mask = self._fits.get(slot)
-        if mask is None:
-            need = set(slot.skills)
-            mask = self._fits[slot] = np.fromiter(
-                (
-                    o.rank in slot.ranks and need <= s
-                    for o, s in zip(self.problem.officers, self._skills, strict=True)
-                ),
-                dtype=np.bool_,
-                count=len(self.problem.officers),
-            )
-        return mask
+    def tour(self, event_id: str, tour_index: int) -> tuple[Event, Tour] | None:
+        event = self.events.get(event_id)
+        if event is None:
+            return None
+        tours = self._tours.get(event_id)
+        if tours is None:
+            tours = self._tours[event_id] = event_tours(event, self.problem.policy)
+        if not 0 <= tour_index < len(tours):
+            return None
+        return event, tours[tour_index]
 
-    def slot_counts(self, day: dt.date, slot: Slot) -> tuple[IntArray, IntArray]:
-        """Officers fitting `slot` and not on an event that day, per (unit, duty role) group:
-        (on duty, on a rest day). One pass over the officers per (day, slot), memoised."""
-        key = (day, slot)
-        found = self._slot_counts.get(key)
-        if found is None:
-            status, busy, _ = self.day(day)
-            free = self.fits(slot) & ~busy
-            n = len(self.cols.group_keys)
-            found = self._slot_counts[key] = (
-                np.bincount(self.cols.group[free & (status == ON)], minlength=n),
-                np.bincount(self.cols.group[free & (status == REST)], minlength=n),
-            )
-        return found
-
-    def day(self, day: dt.date) -> tuple[IntArray, BoolArray, dict[tuple[str, str], int]]:
-        """(status per officer, on an event that day, floor headroom per (unit, duty role))."""
-        cached = self._days.get(day)
-        if cached is None:
-            status = day_status(self.problem, self.cols, day)
-            busy = np.zeros(len(status), dtype=np.bool_)
-            busy[list(self.busy.get(day, ()))] = True
-            n = len(self.cols.group_keys)
-            on = np.bincount(self.cols.group[status == ON], minlength=n)
-            taken = np.bincount(self.cols.group[(status == ON) & busy], minlength=n)
-            headroom = {}
-            for g, (unit, role) in enumerate(self.cols.group_keys):
-                share = self.problem.policy.floors_for(unit).share(role)
-                headroom[(unit, role)] = max_abstractable(int(on[g]), share) - int(taken[g])
-            cached = self._days[day] = (status, busy, headroom)
-        return cached
+    def measure(self, event_id: str, tour_index: int, role: str, short_units: int) -> TourCover | None:
+        """`planner.cover.measure` of one (event tour, role); None if there is nothing to measure
+        (an unknown event, tour or role, or a day outside the roster)."""
+        found = self.tour(event_id, tour_index)
+        if found is None or role not in self.problem.policy.roles:
+            return None
+        event, tour = found
+        roster = self.context.roster
+        d = roster.day_index(tour.day)
+        if not 0 <= d < roster.n_days:
+            return None
+        headroom = self._headroom.get(d)
+        if headroom is None:
+            headroom = self._headroom[d] = self.context.headroom(d)
+        return measure(self.context, event, tour, role, short_units, headroom=headroom)
 
 
 # --------------------------------------------------------------------------- one short tour
@@ -211,87 +176,47 @@ def _tier(event: Event, tour: Tour, problem: PlanningProblem) -> str:
     return f"a replacement rest day ({notice} days' notice)"
 
 
-def _slot_supply(facts: RosterFacts, slot: Slot, unit: str, day: dt.date) -> tuple[int, Counter[str], int]:
-    """For one slot in one unit that day: whole slots fillable from on-duty officers within the
-    floors, suitable on-duty officers held back per floor, and slots fillable from resting officers."""
-    _status, _busy, headroom = facts.day(day)
-    on_by_group, rest_by_group = facts.slot_counts(day, slot)
-    usable = resting = 0
-    held: Counter[str] = Counter()
-    for role in DUTY_ROLES:
-        g = _group_id(facts, unit, role)
-        if g < 0:
-            continue
-        resting += int(rest_by_group[g])
-        n = int(on_by_group[g])
-        if n == 0:
-            continue
-        room = max(0, headroom.get((unit, role), n)) if role in FLOOR_ROLES else n
-        usable += min(n, room)
-        if room < n:
-            held[role] += n - room
-    return usable // slot.count, held, resting // slot.count
-
-
-def _borough_limit(
-    facts: RosterFacts, spec: RoleSpec, unit: str, name: str, minutes: float, day: dt.date
-) -> BoroughLimit:
-    """The scarcest slot of the role decides: whole units are limited by their scarcest post."""
-    supplies = [(slot, *_slot_supply(facts, slot, unit, day)) for slot in spec.slots]
-    slot, free_units, held, _ = min(supplies, key=lambda x: x[1])
-    resting = min(x[3] for x in supplies)
-    if free_units > 0:
-        limit = "spare officers"
-    elif held:
-        limit = f"{held.most_common(1)[0][0]} floor"
-    else:
-        limit = f"no on-duty {slot.label or 'officer'} for a {spec.label}"
-    return BoroughLimit(
-        borough=unit,
-        name=name,
-        minutes=minutes,
-        limit=limit,
-        free_units=free_units,
-        held_by_floor=sum(held.values()),
-        resting=resting,
+def _source(cover: PlanCover, s: SourceCover) -> SourceExplanation:
+    return SourceExplanation(
+        source=s.source,
+        name=cover.names.get(s.source, s.source),
+        kind="central unit" if s.source in cover.central else "borough",
+        minutes=s.minutes,
+        suitable=s.suitable,
+        held_back={rule: s.held_back[rule] for rule in RULE_ORDER if s.held_back.get(rule)},
+        lawful_on_duty=s.lawful_on_duty,
+        lawful_rest_day=s.lawful_rest_day,
+        held_by_floor=dict(sorted(s.held_by_floor.items())),
+        units_formable=s.units_formable,
+        units_on_duty=s.units_on_duty,
+        rest_day_officers=s.rest_day_officers,
+        rest_day_cost_hours=s.rest_day_cost,
     )
-
-
-def _group_id(facts: RosterFacts, unit: str, role: str) -> int:
-    return facts._group_ids.get((unit, role), -1)
 
 
 def explain_shortfall(
     problem: PlanningProblem,
-    facts: RosterFacts,
+    cover: PlanCover,
     shortfall: Shortfall,
     settings: ExplainSettings | None = None,
-) -> TourExplanation:
-    """The limits that bind for one short (event tour, role)."""
-    settings = settings or ExplainSettings()
-    event = facts.events[shortfall.event_id]
-    tour = event_tours(event, problem.policy)[shortfall.tour_index]
+) -> TourExplanation | None:
+    """The lawful cover measured for one short (event tour, role); None if it cannot be measured."""
+    short_units = shortfall.required - shortfall.filled
+    measured = cover.measure(shortfall.event_id, shortfall.tour_index, shortfall.role, short_units)
+    if measured is None:
+        return None
+    found = cover.tour(shortfall.event_id, shortfall.tour_index)
+    assert found is not None
+    event, tour = found
     spec = problem.policy.roles[shortfall.role]
-    names = {b.code: b.name for b in problem.organisation.boroughs}
-    near = sorted(
-        (
-            (m, b)
-            for b, m in problem.organisation.travel_minutes[event.borough].items()
-            if m <= settings.radius_minutes
-        ),
-        key=lambda x: (x[0], x[1]),
-    )
-    nearby = [_borough_limit(facts, spec, b, names.get(b, b), m, shortfall.day) for m, b in near]
-    counts = Counter(x.limit for x in nearby)
-    per_officer = rest_day_cost(event, tour, problem.policy)
-    cost = per_officer * shortfall.officers_short
-    tier = _tier(event, tour, problem)
-    resting = sum(x.resting for x in nearby)
+    sources = [_source(cover, s) for s in measured.sources]
+    held = measured.held_back()
+    scarcest = min(measured.slot_lawful.items(), key=lambda kv: kv[1], default=None) if sources else None
     out = TourExplanation(
         event_id=event.external_id,
         name=event.name,
-        tour_index=shortfall.tour_index,
-        day=shortfall.day,
+        tour_index=tour.index,
+        day=tour.day,
         borough=event.borough,
         priority=event.priority,
         role=shortfall.role,
@@ -299,57 +224,126 @@ def explain_shortfall(
         required=shortfall.required,
         filled=shortfall.filled,
         officers_short=shortfall.officers_short,
-        solver_reasons=list(shortfall.reasons),
-        nearby=nearby,
-        limit_counts=dict(counts),
-        rest_day_units_available=resting,
-        rest_day_cost_hours=round(cost, 2),
-        rest_day_tier=tier,
+        sources=sources,
+        suitable=measured.suitable,
+        held_back={rule: held[rule] for rule in RULE_ORDER if held.get(rule)},
+        lawful_on_duty=sum(s.lawful_on_duty for s in sources),
+        lawful_rest_day=sum(s.lawful_rest_day for s in sources),
+        held_by_floor=dict(sorted(measured.held_by_floors().items())),
+        slot_lawful=dict(measured.slot_lawful),
+        scarcest_slot=scarcest[0] if scarcest is not None else None,
+        units_formable=sum(s.units_formable for s in sources),
+        coverable_units=measured.coverable_units,
+        rest_day_tier=_tier(event, tour, problem),
         text="",
     )
-    out.text = _sentence(out, settings, names)
+    out.text = sentence(out, problem, settings or ExplainSettings())
     return out
 
 
-def _sentence(x: TourExplanation, settings: ExplainSettings, names: dict[str, str]) -> str:
+def _rule_phrases(problem: PlanningProblem) -> dict[str, str]:
+    wt = problem.policy.working_time
+    rest = f"{wt.min_rest_hours:g} h"
+    return {
+        LEAVE: "on leave",
+        ONE_TOUR: "already deployed to an event tour that day",
+        REST_BEFORE: f"without {rest} rest after their previous duty",
+        REST_AFTER: f"without {rest} rest before their next duty",
+        SPACING: f"who would work more than {wt.max_consecutive_work_days} days in a row",
+        WEEKLY_HOURS: f"over {wt.max_average_weekly_hours:g} h a week on average",
+    }
+
+
+def _listed(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _more(shown: int, total: int, noun: str) -> list[str]:
+    rest = total - shown
+    return [f"{rest} more {noun}{'s' if rest != 1 else ''}"] if rest > 0 else []
+
+
+def sentence(x: TourExplanation, problem: PlanningProblem, settings: ExplainSettings) -> str:
+    """The explanation in words: every number in it is one of `x`'s measured counts."""
     short_units = x.required - x.filled
     parts = [f"{x.role_label}: {short_units} of {x.required} short ({x.officers_short} officers)."]
-    radius = f"{settings.radius_minutes:g} min"
-    if not x.nearby:
-        parts.append(f"No borough within {radius} of {names.get(x.borough, x.borough)}.")
-    for limit, n in sorted(x.limit_counts.items(), key=lambda kv: -kv[1]):
-        which = ", ".join(b.name for b in x.nearby if b.limit == limit)
-        if limit.endswith(" floor"):
-            parts.append(
-                f"{n} of the {len(x.nearby)} boroughs within {radius} are at their {limit} ({which})."
-            )
-        elif limit == "spare officers":
-            spare = sum(b.free_units for b in x.nearby if b.limit == limit)
-            parts.append(
-                f"{n} within {radius} still have {spare} unit(s) of on-duty officers ({which}) that "
-                "the tour's hours or the working-time rules keep off this tour, or that other events need."
-            )
-        else:
-            parts.append(f"{n} boroughs within {radius} have {limit} ({which}).")
-    if x.rest_day_units_available:
+    if not x.sources:
         parts.append(
-            f"Cancelling rest days would cost {x.rest_day_cost_hours:g} h at {x.rest_day_tier}; "
-            f"{x.rest_day_units_available} unit(s) could be formed from suitable officers resting nearby."
+            f"No officer of any borough or central unit holds the rank and skills for a {x.role_label}."
         )
+        return " ".join(parts)
+    boroughs = sum(s.kind == "borough" for s in x.sources)
+    central = len(x.sources) - boroughs
+    where = _listed(
+        [f"{boroughs} borough{'s' if boroughs != 1 else ''}"] * (boroughs > 0)
+        + [f"{central} central unit{'s' if central != 1 else ''}"] * (central > 0)
+    )
+    ruled_out = sum(x.held_back.values())
+    held = f"{x.suitable} officers in {where} hold the rank and skills for a {x.role_label}"
+    if ruled_out:
+        phrases = _rule_phrases(problem)
+        why = [f"{n} {phrases.get(rule, rule)}" for rule, n in x.held_back.items()]
+        held += f"; {ruled_out} of them cannot lawfully work this tour ({_listed(why)})"
+    parts.append(held + ".")
+    parts.append(f"{x.lawful} could: {x.lawful_on_duty} on duty and {x.lawful_rest_day} on a rest day.")
+    if x.held_by_floor:
+        floors = [f"the {rule.lower()} {n}" for rule, n in x.held_by_floor.items()]
+        parts.append(f"Of those on duty, the floors keep on core duty: {_listed(floors)}.")
+    if x.scarcest_slot is not None and len(x.slot_lawful) > 1:
+        parts.append(
+            f"Fewest lawful officers for one post: {x.slot_lawful[x.scarcest_slot]} for the "
+            f"{x.scarcest_slot} post."
+        )
+    nearest = x.sources[: settings.nearest_in_text]
+    near = [f"{s.name} ({s.minutes:g} min) {s.suitable} suitable, {s.lawful} lawful" for s in nearest]
+    parts.append("Nearest: " + "; ".join(near + _more(len(nearest), len(x.sources), "source")) + ".")
+    forming = [s for s in x.sources if s.units_formable > 0]
+    if not forming:
+        parts.append("No source could lawfully form another whole unit within its floors.")
     else:
-        parts.append(f"No suitable officers are on a rest day within {radius} to call in.")
-    if x.solver_reasons:
-        parts.append("Binding in the allocation model: " + "; ".join(x.solver_reasons) + ".")
+        shown = forming[: settings.units_in_text]
+        items = []
+        for s in shown:
+            item = f"{s.name} {s.units_formable}"
+            if s.rest_day_officers:
+                item += (
+                    f" ({s.rest_day_officers} officers called in from rest days, "
+                    f"{s.rest_day_cost_hours:g} h at {x.rest_day_tier})"
+                )
+            else:
+                item += " (from on-duty officers)"
+            items.append(item)
+        parts.append(
+            "Whole units that could still be formed lawfully within the floors, each source up to "
+            f"the {short_units} short: " + "; ".join(items + _more(len(shown), len(forming), "source")) + "."
+        )
+    if x.coverable_units:
+        parts.append(
+            f"One source alone could have formed {x.coverable_units} of the missing units at a price "
+            "the policy accepts: the plan left lawful cover unused."
+        )
     return " ".join(parts)
 
 
 def explain_plan(
-    problem: PlanningProblem, plan: Plan, settings: ExplainSettings | None = None
+    problem: PlanningProblem,
+    plan: Plan,
+    settings: ExplainSettings | None = None,
+    cover: PlanCover | None = None,
 ) -> list[TourExplanation]:
-    """An explanation for every short (event tour, role) in the plan, in day order."""
-    facts = RosterFacts(problem, plan)
+    """An explanation for every short (event tour, role) in the plan that can be measured, in day
+    order. `cover` (the plan's PlanCover) may be passed to reuse a roster already built."""
+    if cover is None or cover.plan is not plan or cover.problem is not problem:
+        cover = PlanCover(problem, plan)
     shortfalls = sorted(plan.shortfalls, key=lambda s: (s.day, s.event_id, s.tour_index, s.role))
-    return [explain_shortfall(problem, facts, s, settings) for s in shortfalls]
+    out = []
+    for s in shortfalls:
+        x = explain_shortfall(problem, cover, s, settings)
+        if x is not None:
+            out.append(x)
+    return out
 
 
 # --------------------------------------------------------------------------- per named rule
@@ -363,7 +357,7 @@ class Affected(Record, frozen=True):
 
 class RuleImpact(Struct):
     rule: str
-    kind: str  # "hard" or "soft"
+    kind: str  # "hard", "soft", or "measured" (counted on the short tours' explanations)
     measure: str  # what `value` counts
     value: float
     cost: float  # paid-hour equivalents in the plan's objective (0 for hard rules)
@@ -377,9 +371,15 @@ def _top(items: dict[str, float], labels: dict[str, str], n: int = 5) -> list[Af
 
 
 def rule_analysis(
-    problem: PlanningProblem, plan: Plan, evaluation: Evaluation, top: int = 5
+    problem: PlanningProblem,
+    plan: Plan,
+    evaluation: Evaluation,
+    top: int = 5,
+    explanations: list[TourExplanation] | None = None,
 ) -> list[RuleImpact]:
-    """For each named rule: how much it costs or constrains the plan and the events/boroughs it hits most."""
+    """For each named rule: how much it costs or constrains the plan and the events/boroughs it hits
+    most. The rules binding on shortfalls are counted from the measured explanations (computed
+    here unless the plan's `explanations` are passed)."""
     s = evaluation.summary
     names = {b.code: b.name for b in problem.organisation.boroughs} | {
         u.code: u.name for u in problem.organisation.central_units
@@ -405,10 +405,16 @@ def rule_analysis(
         un["travel"][u.unit] += u.travel_minutes
         un["abstracted"][u.unit] += u.abstracted
         un["violations"][u.unit] += u.floor_violations
-    reasons: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for sf in plan.shortfalls:
-        for reason in sf.reasons:
-            reasons[reason.split(":")[0]][sf.event_id] += sf.officers_short
+    if explanations is None:
+        explanations = explain_plan(problem, plan)
+    # Per rule and floor: suitable officers it kept off short tours, by event and by source.
+    binding_events: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    binding_sources: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for x in explanations:
+        for source in x.sources:
+            for name, n in (*source.held_back.items(), *source.held_by_floor.items()):
+                binding_events[name][x.event_id] += n
+                binding_sources[name][source.source] += n
 
     def rule(
         name: str,
@@ -503,16 +509,18 @@ def rule_analysis(
             un["abstracted"],
         ),
     ]
-    for family, by_event in sorted(reasons.items()):
+    floors = sorted(name for name in binding_events if name not in RULE_ORDER)
+    for name in [*(r for r in RULE_ORDER if r in binding_events), *floors]:
+        by_event = binding_events[name]
         out.append(
             rule(
-                f"Binding on shortfalls: {family}",
-                "model",
-                "officers short on tours where this limit binds",
+                f"Binding on shortfalls: {name}",
+                "measured",
+                "suitable officers it kept off short tours (summed over short tours and roles)",
                 sum(by_event.values()),
                 0.0,
                 by_event,
-                {},
+                binding_sources[name],
             )
         )
     return out

@@ -73,7 +73,18 @@ def test_overview_heatmaps_impact_rules_and_explanations(service: Service) -> No
     assert explained["total"] >= 1
     first = explained["items"][0]
     assert first["role"] == "serial_l2" and first["officers_short"] > 0 and "Level 2 serial" in first["text"]
-    assert first["nearby"] and first["nearby"][0]["borough"] == data.WESTMINSTER
+    # measured per source, nearest first: Westminster's own officers, then Lambeth's
+    sources = first["sources"]
+    assert [s["source"] for s in sources] == [data.WESTMINSTER, data.LAMBETH]
+    assert all(s["kind"] == "borough" and s["minutes"] >= 0 for s in sources)
+    assert first["suitable"] == sum(s["suitable"] for s in sources) > 0
+    for s in sources:
+        ruled_out = sum(s["held_back"].values())
+        assert s["suitable"] == ruled_out + s["lawful_on_duty"] + s["lawful_rest_day"]
+    assert first["coverable_units"] == 0  # the solver leaves no lawful cover unused
+    # analysts never see a name or a service number in an explanation
+    raw = service.client.get(f"{base}/explanations", headers=service.h("analyst")).text
+    assert "Officer " not in raw and "T0000" not in raw
 
     rules = {r["rule"]: r for r in get(service, f"{base}/rules")}
     assert rules["Demand cover"]["value"] > 0

@@ -172,6 +172,8 @@ def test_analyst_sees_charts_drill_down_and_no_officer_names(
     item.click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#drill .explain"))
     assert "Level 2 serial" in browser.find_element(By.CSS_SELECTOR, "#drill .explain").text
+    # the measured counts per source, folded under the sentence
+    assert browser.find_elements(By.CSS_SELECTOR, "#drill details table.sources tbody tr")
     browser.find_element(By.ID, "event-id").send_keys("EV-0-A")
     browser.find_element(By.CSS_SELECTOR, "#event-form button").click()
     wait.until(lambda d: "Rally 0" in d.find_element(By.ID, "drill").text)

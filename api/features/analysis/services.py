@@ -70,6 +70,7 @@ def build_context(plan_id: str, method: str, problem_blob: bytes, plan_blob: byt
     plan = msgspec.msgpack.decode(decompress(plan_blob), type=Plan)
     evaluation = evaluate(problem, plan)
     investigators = investigator_days(problem, plan)
+    explanations = explain_plan(problem, plan)  # one roster for the plan, one measurement per short tour
     return PlanContext(
         plan_id=plan_id,
         method=method,
@@ -77,8 +78,8 @@ def build_context(plan_id: str, method: str, problem_blob: bytes, plan_blob: byt
         plan=plan,
         evaluation=evaluation,
         investigators=investigators,
-        explanations=explain_plan(problem, plan),
-        rules=rule_analysis(problem, plan, evaluation),
+        explanations=explanations,
+        rules=rule_analysis(problem, plan, evaluation, explanations=explanations),
         impact=project(problem.organisation, investigators, ImpactSettings()),
     )
 

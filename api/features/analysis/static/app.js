@@ -286,6 +286,21 @@ function drawRules(rules) {
 
 // ------------------------------------------------------------------ drill-down
 
+// The lawful cover measured per source for one short tour, nearest first (folded away by default).
+function sourceTable(x) {
+  const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  const rows = x.sources.map((s) => [s.name, s.minutes, s.suitable, sum(s.held_back), s.lawful_on_duty,
+    s.lawful_rest_day, sum(s.held_by_floor), s.units_formable, s.rest_day_officers, s.rest_day_cost_hours]);
+  const t = table(["Source", "Min", "Suitable", "Ruled out by rules", "Lawful on duty", "Lawful on rest day",
+    "Kept by floors", "Units formable", "Rest-day officers", "Rest-day cost (h)"], rows);
+  t.className = "sources";
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = `${x.role_label}, tour ${x.tour_index}: ${x.sources.length} sources measured`;
+  details.append(summary, t);
+  return details;
+}
+
 async function drill(eventId) {
   const d = await api(`/analysis/plans/${state.plan}/events/${encodeURIComponent(eventId)}`);
   const box = $("drill");
@@ -297,6 +312,7 @@ async function drill(eventId) {
     d.tours.map((t) => [t.day, t.tour_index, t.demand_officers, t.covered_officers, t.short, t.rest_day_officers, t.cost])));
   d.explanations.forEach((x) => {
     const p = document.createElement("p"); p.className = "explain"; p.textContent = x.text; box.appendChild(p);
+    if (x.sources.length) box.appendChild(sourceTable(x));
   });
   const headers = ["Day", "Role", "Unit", "Source", "Start", "End", "Rest day"];
   if (!d.names_hidden) headers.push("Service no.", "Name");
