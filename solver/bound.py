@@ -6,7 +6,8 @@ every day's part, summed, bounds the whole. A day's part is bounded by the LP re
 day's allocation model built as a relaxation of everything any plan the solver may deliver could
 do on that day:
 
-- every source (borough or central unit) is a candidate for every event tour;
+- every source (borough or central unit) is a candidate for every event tour (the LP is solved
+  with nearby sources and the others are priced against its duals: see `day_bound`);
 - officers are counted against the published roster (no event deployed); where the published
   duty the day before (after) leaves too little rest, the officer still counts if some event
   tour that day ends (starts) early (late) enough to replace the duty, as "released" supply whose
@@ -23,24 +24,30 @@ an estimate. `plan_bound_days` runs the days as tasks in the solve's worker pool
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 
 import numpy as np
+import numpy.typing as npt
 
-from planner.domain import PlanningProblem, Struct
+from planner.domain import Organisation, PlanningProblem, Struct
 from planner.roster import NONE, ON_LEAVE, BoolArray, IntArray, Roster
-from solver.allocation.inputs import Release, SupplyIndex, build_day_input
-from solver.allocation.model import build
+from solver.allocation.families import duty_release
+from solver.allocation.inputs import DayInput, Release, SupplyIndex, build_day_input
+from solver.allocation.model import _fits, build
+from solver.allocation.variables import STATUSES, AllocationVariables, on_duty, release_side
 from solver.live import TourDemands
 
 DAYS_PER_TASK = 8
+MAX_PRICING_ROUNDS = 1
 
 
 class DayBound(Struct):
     day: dt.date
     bound: float
     seconds: float
+    rounds: int = 1  # LP solves (pricing rounds)
 
 
 class Bound(Struct):
@@ -55,6 +62,7 @@ class _Relaxation:
 
     def __init__(self, roster: Roster, problem: PlanningProblem, demand: dict[dt.date, TourDemands]) -> None:
         self.roster = roster
+        self._base_cache: dict[tuple[int, int], BoolArray] = {}
         roles = problem.policy.roles
         # Per day index: (start, end, {rank: officers that tour's slots admit of that rank}).
         self.tours: dict[int, list[tuple[int, int, dict[str, int]]]] = {}
@@ -81,8 +89,14 @@ class _Relaxation:
         return before, after
 
     def _base(self, rows: IntArray, d: int) -> BoolArray:
-        r = self.roster
-        return np.asarray((r.status[rows, d] != ON_LEAVE) & r.spacing_ok(rows, d), dtype=np.bool_)
+        # The bound always asks about every officer, window after window: keep the day's answer.
+        key = (d, len(rows))
+        cached = self._base_cache.get(key)
+        if cached is None:
+            r = self.roster
+            cached = np.asarray((r.status[rows, d] != ON_LEAVE) & r.spacing_ok(rows, d), dtype=np.bool_)
+            self._base_cache = {key: cached}
+        return cached
 
     def _can_before(self, d: int, start: int) -> bool:
         return any(e <= start - self.roster.rest_minutes for _s, e, _a in self.tours.get(d - 1, ()))
@@ -94,9 +108,11 @@ class _Relaxation:
         before, after = self._rest(rows, d, start, end)
         return np.asarray(self._base(rows, d) & before & after, dtype=np.bool_)
 
-    def masks(self, rows: IntArray, d: int, start: int, end: int) -> tuple[BoolArray, BoolArray]:
+    def masks(
+        self, rows: IntArray, d: int, start: int, end: int, spacing: BoolArray | None = None
+    ) -> tuple[BoolArray, BoolArray]:
         before, after = self._rest(rows, d, start, end)
-        base = self._base(rows, d)
+        base = self._base(rows, d) if spacing is None else (self.roster.status[rows, d] != ON_LEAVE) & spacing
         can_before, can_after = self._can_before(d, start), self._can_after(d, end)
         # An officer held on both sides is counted once, against the day before's capacity.
         released_before = base & ~before & can_before & (after | can_after)
@@ -143,14 +159,114 @@ def bound_days(days: list[dt.date]) -> list[DayBound]:
             day,
             demand[day],
             eligible=relaxation.eligible,
-            all_sources=True,
+            bound_costs=True,
             release=relaxation.release(roster.day_index(day)),
         )
-        v = build(day_input)
+        day_input.release_cost = 0.0  # not pay: the evaluator never charges it
+        value, rounds = day_bound(problem, day_input)
+        out.append(DayBound(day=day, bound=value, seconds=time.perf_counter() - started, rounds=rounds))
+    return out
+
+
+def day_bound(
+    problem: PlanningProblem, day: DayInput, max_rounds: int = MAX_PRICING_ROUNDS
+) -> tuple[float, int]:
+    """The day's LP bound over every source, by pricing instead of building every source's columns.
+
+    The LP is solved with each tour's nearby candidate sources; every other source's unit
+    columns are then priced against its duals (a unit from source s at tour t, role r has
+    reduced cost -y(demand) + sum over slots of count x the cheapest post's reduced cost).
+    Sources with a negative price are added and the LP solved again, a few rounds; the bound
+    returned is the Lagrangian value at the last duals - the LP objective plus every remaining
+    negative price times the units it could send - which is a valid lower bound on the LP over
+    all sources whether or not pricing has converged."""
+    org = problem.organisation
+    rounds = 0
+    while True:
+        rounds += 1
+        v = build(day)
         lp = v.model.solve(relax=True, solver="glop")
-        if lp.objective is None:
-            raise RuntimeError(f"bound LP for {day} returned {lp.status}")  # always feasible by design
-        out.append(DayBound(day=day, bound=float(lp.objective), seconds=time.perf_counter() - started))
+        if lp.objective is None or lp.duals is None:
+            raise RuntimeError(f"bound LP for {day.day} returned {lp.status}")  # always feasible by design
+        prices = _price_omitted(day, v, lp.duals, org)
+        negative = [(t, role, source, rc) for t, role, source, rc in prices if rc < -1e-9]
+        if not negative or rounds >= max_rounds:
+            correction = sum(rc * dict(day.tours[t].demands)[role] for t, role, _s, rc in negative)
+            return float(lp.objective) + correction, rounds
+        for t, _role, source, _rc in negative:
+            day.tours[t].travel[source] = org.travel(source, day.tours[t].borough)
+
+
+def _price_omitted(
+    day: DayInput, v: AllocationVariables, duals: npt.NDArray[np.float64], org: Organisation
+) -> list[tuple[int, str, str, float]]:
+    """Reduced cost of one more unit from each source not yet a candidate, per tour and role."""
+    rows = v.rows
+
+    def y(key: tuple[object, ...]) -> float:
+        row = rows.get(key)
+        return float(duals[row]) if row is not None else 0.0
+
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, supply in enumerate(day.classes):
+        by_source[supply.source].append(i)
+    # Dual value each (class, status, window) post would pay, with its status options.
+    options: dict[tuple[int, int], list[tuple[str, float]]] = {}
+
+    def class_options(cls: int, window: int) -> list[tuple[str, float]]:
+        key = (cls, window)
+        cached = options.get(key)
+        if cached is None:
+            supply = day.classes[cls]
+            cached = []
+            for status in STATUSES:
+                if supply.count(status, window) <= 0:
+                    continue
+                side = release_side(status)
+                if side is not None and duty_release.capacity(day, status, supply.rank, window) <= 0:
+                    continue
+                paid = y(("supply", cls, status, window)) + y(("total", cls, status)) + y(("usable", cls))
+                if on_duty(status):
+                    paid += y(("floor", f"{supply.source}|{supply.duty_role}")) + 1000.0 * y(
+                        ("fair", supply.source)
+                    )
+                if side is not None:
+                    paid += y(("release", side, supply.rank, window)) + y(
+                        ("release_total", side, supply.rank)
+                    )
+                cached.append((status, paid))
+            options[key] = cached
+        return cached
+
+    fitting: dict[tuple[str, int, int], list[int]] = {}
+    out = []
+    sources = org.unit_codes()
+    for t, tour in enumerate(day.tours):
+        for role, _demand in tour.demands:
+            spec = day.roles[role]
+            y_demand = y(("demand", t, role))
+            for source in sources:
+                if source in tour.travel or source not in by_source:
+                    continue
+                travel = org.travel(source, tour.borough) * day.travel_weight
+                unit_rc = -y_demand
+                for s, slot in enumerate(spec.slots):
+                    key = (source, id(slot), s)
+                    classes = fitting.get(key)
+                    if classes is None:
+                        classes = fitting[key] = [c for c in by_source[source] if _fits(day.classes[c], slot)]
+                    best = float("inf")
+                    for cls in classes:
+                        supply = day.classes[cls]
+                        for status, paid in class_options(cls, tour.window):
+                            base = tour.on_cost[supply.rank] if on_duty(status) else tour.rest_cost
+                            extra = day.release_cost if release_side(status) else 0.0
+                            best = min(best, base + travel + extra - paid)
+                    if best == float("inf"):
+                        break
+                    unit_rc += slot.count * best
+                else:
+                    out.append((t, role, source, unit_rc))
     return out
 
 

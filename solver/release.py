@@ -93,7 +93,9 @@ class ReleaseBroker:
 
         return make
 
-    def masks(self, rows: IntArray, d: int, start: int, end: int) -> tuple[BoolArray, BoolArray]:
+    def masks(
+        self, rows: IntArray, d: int, start: int, end: int, spacing: BoolArray | None = None
+    ) -> tuple[BoolArray, BoolArray]:
         """Officers who could work [start, end) on day d only if their duty the day before
         (after), an ordinary rostered duty, were replaced."""
         r = self.roster
@@ -108,6 +110,7 @@ class ReleaseBroker:
                 d,
                 start,
                 end,
+                spacing_ok=spacing,
                 ignore_before=side == RELEASED_BEFORE,
                 ignore_after=side == RELEASED_AFTER,
             )

@@ -77,6 +77,8 @@ class DayInput(Struct):
     # "before|PC" -> per window, officers of that rank the day before (after) could absorb: see
     # families/duty_release.py. Empty when no release is allowed.
     release_capacity: dict[str, list[int]] = {}
+    # Price of a release in the allocation's objective (a tie-breaker, not pay: the bound sets 0).
+    release_cost: float = 1.0
 
 
 def candidate_sources(problem: PlanningProblem, borough: str, officers_needed: int) -> dict[str, float]:
@@ -119,7 +121,8 @@ class Release(Struct):
     their duty the day before (after) were replaced; `capacity` per side and rank, per window."""
 
     capacity: dict[str, list[int]]
-    masks: Callable[[IntArray, int, int, int], tuple[BoolArray, BoolArray]]
+    # (rows, day, start, end, rest-day spacing ok for rows) -> (released before, released after)
+    masks: Callable[[IntArray, int, int, int, BoolArray], tuple[BoolArray, BoolArray]]
 
 
 def build_day_input(
@@ -132,13 +135,15 @@ def build_day_input(
     *,
     eligible: Eligibility | None = None,
     all_sources: bool = False,
+    bound_costs: bool = False,
     release: Callable[[list[tuple[int, int]]], Release] | None = None,
 ) -> DayInput:
     """Aggregate `roster` on `day` for the given event tours and their outstanding demand.
 
     `rows` limits supply to some officers (all by default). `eligible(rows, d, start, end)`
     decides who could work a tour window (the roster's working-time rules by default; the bound
-    passes a relaxation). `all_sources` makes every source a candidate for every tour."""
+    passes a relaxation). `all_sources` makes every source a candidate for every tour.
+    `bound_costs` prices on-duty officers so that the model's costs never overstate a plan's."""
     policy = problem.policy
     class_keys, class_of = index.class_keys, index.class_of
     d = roster.day_index(day)
@@ -149,7 +154,7 @@ def build_day_input(
     on_mask = (status == ON) & free
     # On-duty cost falls as rostered hours rise: pricing every class at the day's longest rostered
     # tour never overstates what an on-duty officer costs (so a relaxation stays a bound).
-    rostered = float(roster.rostered_hours[rows, d].max()) if all_sources and len(rows) else 8.0
+    rostered = float(roster.rostered_hours[rows, d].max()) if bound_costs and len(rows) else 8.0
     on = np.bincount(class_of[rows[on_mask]], minlength=n_classes)
     rest = np.zeros(n_classes, dtype=np.int64)
 
@@ -196,7 +201,7 @@ def build_day_input(
         rest = np.maximum(rest, rest_ok)
         usable_mask |= ok & (on_mask | rest_mask)
         if released_spec is not None:
-            before, after = released_spec.masks(rows, d, start, end)
+            before, after = released_spec.masks(rows, d, start, end, spacing)
             for side, mask in (("before", before & ~ok), ("after", after & ~ok & ~before)):
                 for name, base in (("on", on_mask), ("rest", rest_mask)):
                     released[f"{name}<{side}"].append(

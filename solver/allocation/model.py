@@ -45,7 +45,7 @@ QUIET_DAY_GAP = 200.0
 # Above this absolute gap (paid-hour equivalents: two critical officers uncovered) the full MIP
 # is worth its seconds.
 FULL_MIP_ABSOLUTE_GAP = 20000.0
-FULL_MIP_SECONDS = 30.0
+FULL_MIP_SECONDS = 10.0
 
 
 class PostCount(Struct):
@@ -94,7 +94,7 @@ def _fits(supply: ClassSupply, slot: Slot) -> bool:
 def _post_cost(day: DayInput, tour: int, supply: ClassSupply, status: str) -> float:
     demand = day.tours[tour]
     travel = demand.travel[supply.source] * day.travel_weight
-    extra = duty_release.COST if release_side(status) else 0.0
+    extra = day.release_cost if release_side(status) else 0.0
     if on_duty(status):
         return demand.on_cost[supply.rank] + travel + extra
     return demand.rest_cost + travel + extra

@@ -24,15 +24,18 @@ STATUSES = (
 )
 
 
+_ON_DUTY = {status: status.split("<")[0] == ON_DUTY for status in STATUSES}
+_SIDE = {status: (status.split("<")[1] if "<" in status else None) for status in STATUSES}
+
+
 def on_duty(status: str) -> bool:
     """Whether officers of this post status are on duty today (so count against floors)."""
-    return status.split("<")[0] == ON_DUTY
+    return _ON_DUTY[status]
 
 
 def release_side(status: str) -> str | None:
     """The day whose duty must be replaced for this post status, if any."""
-    parts = status.split("<")
-    return parts[1] if len(parts) > 1 else None
+    return _SIDE[status]
 
 
 class UnitKey(NamedTuple):
@@ -56,5 +59,8 @@ class AllocationVariables:
     units: dict[UnitKey, int] = field(default_factory=dict)  # units sent by a source
     shortfall: dict[tuple[int, str], int] = field(default_factory=dict)  # units not covered
     posts: dict[PostKey, int] = field(default_factory=dict)
+    # Row of each keyed constraint (e.g. ("supply", cls, status, window)), for pricing columns
+    # that are not in the model against its duals (solver/bound.py).
+    rows: dict[tuple[object, ...], int] = field(default_factory=dict)
     max_share: int | None = None  # highest borough abstraction share today, per mille
     share_above: int | None = None  # how far it exceeds the fairness threshold

@@ -17,4 +17,4 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     for (tour, role), short in v.shortfall.items():
         demand = dict(day.tours[tour].demands)[role]
         columns = [*sent[(tour, role)], short]
-        v.model.add_row(NAME, columns, [1.0] * len(columns), demand, demand)
+        v.rows[("demand", tour, role)] = v.model.add_row(NAME, columns, [1.0] * len(columns), demand, demand)

@@ -24,4 +24,6 @@ def add(day: DayInput, v: AllocationVariables) -> None:
         headroom = day.floors.get(group)
         if headroom is not None:
             duty_role = group.split("|")[1]
-            v.model.add_row(name(duty_role), columns, [1.0] * len(columns), 0.0, float(headroom))
+            v.rows[("floor", group)] = v.model.add_row(
+                name(duty_role), columns, [1.0] * len(columns), 0.0, float(headroom)
+            )

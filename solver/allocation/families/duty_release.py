@@ -15,9 +15,8 @@ from solver.allocation.inputs import DayInput
 from solver.allocation.variables import AllocationVariables, release_side
 
 NAME = "Duty release"
-# Replacing a neighbouring day's duty is a change to an officer's roster: a small price so that
-# the model prefers officers who are free anyway (paid-hour equivalents).
-COST = 1.0
+# DayInput.release_cost (1.0 by default) prices a release: replacing a neighbouring day's duty
+# changes an officer's roster, so the model prefers officers who are free anyway.
 
 
 def capacity(day: DayInput, status: str, rank: str, window: int) -> int:
@@ -37,7 +36,9 @@ def add(day: DayInput, v: AllocationVariables) -> None:
             rows[(side, rank, day.tours[key.unit.tour].window)].append(var)
     for (side, rank, window), columns in rows.items():
         cap = day.release_capacity[f"{side}|{rank}"][window]
-        v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(cap))
+        v.rows[("release", side, rank, window)] = v.model.add_row(
+            NAME, columns, [1.0] * len(columns), 0.0, float(cap)
+        )
     # One post on the neighbouring day frees one officer, whichever of today's windows they work.
     totals: dict[tuple[str, str], list[int]] = defaultdict(list)
     for (side, rank, _window), columns in rows.items():
@@ -45,4 +46,6 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     for (side, rank), columns in totals.items():
         if len({w for s, r, w in rows if (s, r) == (side, rank)}) > 1:
             cap = max(day.release_capacity[f"{side}|{rank}"])
-            v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(cap))
+            v.rows[("release_total", side, rank)] = v.model.add_row(
+                NAME, columns, [1.0] * len(columns), 0.0, float(cap)
+            )

@@ -31,6 +31,6 @@ def add(day: DayInput, v: AllocationVariables) -> None:
     v.model.add_row(NAME, [v.max_share, v.share_above], [1.0, -1.0], -float("inf"), threshold)
     for borough, columns in by_borough.items():
         rostered = float(day.borough_on_duty[borough])
-        v.model.add_row(
+        v.rows[("fair", borough)] = v.model.add_row(
             NAME, [*columns, v.max_share], [1000.0] * len(columns) + [-rostered], -float("inf"), 0.0
         )

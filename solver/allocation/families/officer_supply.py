@@ -23,7 +23,9 @@ def add(day: DayInput, v: AllocationVariables) -> None:
         by_window[(key.cls, key.status, window)].append(var)
     for (cls, status, window), columns in by_window.items():
         cap = day.classes[cls].count(status, window)
-        v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(cap))
+        v.rows[("supply", cls, status, window)] = v.model.add_row(
+            NAME, columns, [1.0] * len(columns), 0.0, float(cap)
+        )
     statuses: dict[int, list[int]] = defaultdict(list)
     kinds: dict[int, int] = defaultdict(int)
     for (cls, status), columns in total.items():
@@ -31,10 +33,14 @@ def add(day: DayInput, v: AllocationVariables) -> None:
         statuses[cls].extend(columns)
         kinds[cls] += 1
         if len(windows[(cls, status)]) > 1:  # one window's row already bounds the total
-            v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(supply.total(status)))
+            v.rows[("total", cls, status)] = v.model.add_row(
+                NAME, columns, [1.0] * len(columns), 0.0, float(supply.total(status))
+            )
     # An officer counted on duty for one window may be counted as released for another: the
     # class as a whole never gives more officers than it has.
     for cls, columns in statuses.items():
         supply = day.classes[cls]
         if supply.usable and kinds[cls] > 1:
-            v.model.add_row(NAME, columns, [1.0] * len(columns), 0.0, float(supply.usable))
+            v.rows[("usable", cls)] = v.model.add_row(
+                NAME, columns, [1.0] * len(columns), 0.0, float(supply.usable)
+            )
