@@ -7,6 +7,10 @@ import datetime as dt
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from planner.plan import Plan
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -110,6 +114,8 @@ def _plan(args: argparse.Namespace) -> int:
     evaluation = evaluate(problem, plan)
     violations = validate(problem, plan)
     print(kpi_summary_table(evaluation.summary))
+    print(quality_line(plan))
+    print("stage statistics:")
     for stage in plan.stages:
         gap = f", gap {stage.gap:.4%}" if stage.gap is not None else ""
         print(f"  {stage.name}: {stage.status} in {stage.seconds:.1f} s{gap}")
@@ -118,6 +124,17 @@ def _plan(args: argparse.Namespace) -> int:
         f"validator: {len(violations)} violations"
     )
     return 1 if violations else 0
+
+
+def quality_line(plan: Plan) -> str:
+    """The headline: the delivered plan's cost against its lower bound, and the gap between them."""
+    q = plan.quality
+    if q is None:
+        return "delivered plan: no lower bound was computed, so its gap is unknown"
+    return (
+        f"delivered plan: cost {q.objective:,.1f}, lower bound {q.bound:,.1f}, gap {q.gap:.4%} "
+        f"(bound in {q.bound_seconds:.1f} s after the plan was ready)"
+    )
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -8,7 +8,9 @@ the job's heartbeat, copies progress (stage, percent, objective, bound, gap) int
 the cancel flag: on cancel it tells the solver to stop and kills the process group after a short grace,
 well inside 2 s. A job whose heartbeat went stale (its worker crashed or the machine restarted) is
 claimed again and re-solved from the same snapshot. The result is written once: the `plans` row is
-keyed by job id, so a second writer fails on the primary key and the first result stands.
+keyed by job id, so a second writer fails on the primary key and the first result stands. A stored
+job's objective, bound and gap are the delivered plan's (`Plan.quality`, also kept on the plan row),
+not the last stage's.
 
 The blocking (sync) side of this module runs in the worker process; the async helpers at the end are
 what the API calls."""
@@ -286,6 +288,7 @@ def store_result(
                     plan_blob=compress(plan_bytes),
                     summary=dumps(evaluation.summary) if evaluation else "{}",
                     stages=dumps(plan.stages),
+                    quality=dumps(plan.quality) if plan.quality is not None else None,
                     assignments=len(plan.assignments),
                     shortfalls=len(plan.shortfalls),
                     solve_seconds=solve_seconds,
@@ -393,6 +396,10 @@ def store_result(
                 for e in evaluation.events
             ],
         )
+    final: dict[str, Any] = {}
+    if plan.quality is not None:
+        # The job ends on the delivered plan's figures, whatever progress report came last.
+        final = {"objective": plan.quality.objective, "bound": plan.quality.bound, "gap": plan.quality.gap}
     conn.execute(
         update(Job)
         .where(Job.id == job_id)
@@ -405,6 +412,7 @@ def store_result(
             heartbeat_at=now,
             input_hash=snap.hash,
             error=None,
+            **final,
         )
     )
     return True
@@ -412,11 +420,15 @@ def store_result(
 
 # --------------------------------------------------------------------------- the worker
 
-# Share of the whole job each solver stage covers, so that a job's percent only goes up.
+# Share of the whole job each solver stage covers, so that a job's percent only goes up. The
+# solver reports allocation (blocks of days), completion, then bound (the delivered plan's lower
+# bound); earlier solvers reported rostering and feedback after allocation.
 STAGE_SPANS = {
     "allocation": (0.0, 60.0),
     "rostering": (60.0, 90.0),
     "feedback": (90.0, 97.0),
+    "completion": (60.0, 80.0),
+    "bound": (80.0, 97.0),
     "done": (97.0, 98.0),
     "storing": (98.0, 99.0),
 }

@@ -167,6 +167,9 @@ class PlanRecord(Base):
     plan_blob: Mapped[bytes] = mapped_column(LargeBinary)  # zlib(msgpack(planner.plan.Plan))
     summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON of evaluate().summary
     stages: Mapped[str] = mapped_column(Text, default="[]")
+    # JSON of planner.plan.PlanQuality: the delivered plan's cost, lower bound and gap (NULL: the
+    # solver gave none, or the plan was stored before plans carried it)
+    quality: Mapped[str | None] = mapped_column(Text, nullable=True)
     assignments: Mapped[int] = mapped_column(Integer)
     shortfalls: Mapped[int] = mapped_column(Integer)
     solve_seconds: Mapped[float] = mapped_column(Float)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from planner.domain import PlanningProblem
-from planner.plan import Plan, Progress
+from planner.plan import Plan, PlanQuality, Progress, StageStats
 
 
 def stubborn(
@@ -65,3 +65,29 @@ def report_niceness(problem: PlanningProblem, **_: object) -> Plan:
     import os
 
     raise ValueError(f"solving at niceness {os.nice(0)}")
+
+
+STAGE_ONE = {"objective": 2000.0, "bound": 1000.0, "gap": 0.5}
+DELIVERED = PlanQuality(
+    objective=1250.0, bound=1200.0, gap=0.04, bound_seconds=0.5, bound_solve_seconds=1.5, method="test bound"
+)
+
+
+def delivered(
+    problem: PlanningProblem,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Plan:
+    """A plan carrying its quality, whose last progress report is stage 1's (as if the final
+    report had been lost): the stored job must still end on the delivered plan's figures."""
+    if progress:
+        progress(Progress(stage="allocation", done=1, total=1, message="stage 1", **STAGE_ONE))
+    stage = StageStats(name="allocation", status="DONE", seconds=0.1, **STAGE_ONE)
+    return Plan(stages=[stage, DELIVERED.stage()], quality=DELIVERED)
+
+
+def without_quality(problem: PlanningProblem, **_: object) -> Plan:
+    """A plan as solvers stored it before plans carried their quality."""
+    return Plan(stages=[StageStats(name="allocation", status="DONE", seconds=0.1, **STAGE_ONE)])

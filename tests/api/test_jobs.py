@@ -85,6 +85,17 @@ def test_submit_poll_and_read_results(service: Service) -> None:
 
     summary = c.get(f"/plans/{job_id}/summary", headers=ha).json()
     assert summary["summary"]["events"] == 6 and summary["summary"]["demand_officers"] == 36
+    # the job ends on the delivered plan's cost, bound and gap: the plan's quality and its "plan" stage
+    quality = summary["quality"]
+    assert quality["objective"] == pytest.approx(summary["summary"]["plan_cost"])
+    assert quality["bound"] <= quality["objective"] and quality["method"]
+    assert (job["objective"], job["bound"], job["gap"]) == (
+        quality["objective"],
+        quality["bound"],
+        quality["gap"],
+    )
+    plan_stage = next(st for st in summary["stages"] if st["name"] == "plan")
+    assert (plan_stage["objective"], plan_stage["gap"]) == (quality["objective"], quality["gap"])
     assert summary["inputs"]["policy_version"] == 1 and summary["assignments"] == _count(
         service, PlanAssignment, job_id
     )
@@ -127,6 +138,38 @@ def test_submit_poll_and_read_results(service: Service) -> None:
         assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
         assert "service_number" not in export.text.splitlines()[0]
     assert c.get(f"/plans/{job_id}/assignments.csv", headers=ha).status_code == 403
+
+
+def test_a_finished_job_and_its_plan_report_the_delivered_bound_and_gap(service: Service) -> None:
+    # The fake's last progress report is stage 1's (gap 0.5); the plan it returns carries its quality.
+    _load(service)
+    job_id = _submit(service)
+    assert service.run_jobs(solver="tests.api.fake_solvers:delivered") == ["succeeded"]
+    c, ha = service.client, service.h(A)
+    job = c.get(f"/plans/{job_id}", headers=ha).json()
+    assert (job["stage"], job["objective"], job["bound"], job["gap"]) == ("done", 1250.0, 1200.0, 0.04)
+    listed = next(j for j in c.get("/plans", headers=ha).json()["items"] if j["id"] == job_id)
+    assert (listed["objective"], listed["bound"], listed["gap"]) == (1250.0, 1200.0, 0.04)
+    summary = c.get(f"/plans/{job_id}/summary", headers=ha).json()
+    assert summary["quality"] == {
+        "objective": 1250.0,
+        "bound": 1200.0,
+        "gap": 0.04,
+        "method": "test bound",
+        "bound_seconds": 0.5,
+        "bound_solve_seconds": 1.5,
+    }
+    # stage statistics stay as the solve reported them
+    gaps = {st["name"]: st["gap"] for st in summary["stages"]}
+    assert gaps == {"allocation": 0.5, "plan": 0.04}
+
+
+def test_a_plan_without_quality_reports_null(service: Service) -> None:
+    _load(service)
+    job_id = _submit(service)
+    assert service.run_jobs(solver="tests.api.fake_solvers:without_quality") == ["succeeded"]
+    summary = service.client.get(f"/plans/{job_id}/summary", headers=service.h(A)).json()
+    assert summary["quality"] is None and [st["name"] for st in summary["stages"]] == ["allocation"]
 
 
 def test_plan_keeps_its_input_versions_after_the_calendar_changes(service: Service) -> None:

@@ -152,3 +152,58 @@ def test_api_processes_follow_a_container_cpu_quota(tmp_path: Any, monkeypatch: 
     assert settings_module.default_web_concurrency() == 1
     monkeypatch.setattr(settings_module, "_cgroup_cpu_quota", lambda: 64.0)
     assert settings_module.default_web_concurrency() <= 4
+
+
+def _insert(conn: Any, table: str, row: dict[str, Any]) -> None:
+    columns = ", ".join(f'"{c}"' for c in row)
+    conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(':' + c for c in row)})"), row)
+
+
+def test_a_plan_stored_before_plans_carried_their_quality_reports_null(settings: Settings) -> None:
+    """0003 adds plans.quality; a plan row written before it reads back with quality null."""
+    import datetime as dt
+
+    from alembic import command
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.auth import insert_key_statement
+    from api.db.migrate import alembic_config
+
+    created = dt.datetime(2026, 11, 28)
+    first, last = dt.date(2027, 3, 1), dt.date(2027, 3, 2)
+    stages = '[{"name": "allocation", "status": "DONE", "seconds": 1.0, "gap": 0.3}]'
+    engine = make_sync_engine(settings.db, pooled=False)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        _insert(
+            conn,
+            "plan_jobs",
+            {"id": "old-plan", "kind": "plan", "status": "succeeded", "stage": "done", "percent": 100.0,
+             "message": "", "start": first, "end": last, "options": "{}", "created_at": created,
+             "attempts": 1, "cancel_requested": False, "gap": 0.3},
+        )  # fmt: skip
+        _insert(
+            conn,
+            "problem_snapshots",
+            {"hash": "h", "blob": b"x", "calendar_version": 1, "officers_version": 1, "policy_version": 1,
+             "created_at": created},
+        )  # fmt: skip
+        _insert(
+            conn,
+            "plans",
+            {"job_id": "old-plan", "input_hash": "h", "calendar_version": 1, "officers_version": 1,
+             "policy_version": 1, "start": first, "end": last, "method": "two-stage", "plan_blob": b"x",
+             "summary": "{}", "stages": stages, "assignments": 0, "shortfalls": 0, "solve_seconds": 1.0,
+             "created_at": created},
+        )  # fmt: skip
+    migrate(settings.db)
+    full, _key_id, stmt = insert_key_statement("analyst", "test")
+    with engine.begin() as conn:
+        conn.execute(stmt)
+    engine.dispose()
+    with TestClient(create_app(settings, migrate=False)) as client:
+        summary = client.get("/plans/old-plan/summary", headers={"X-API-Key": full}).json()
+    assert summary["quality"] is None
+    [stage] = summary["stages"]
+    assert (stage["name"], stage["gap"]) == ("allocation", 0.3)

@@ -105,7 +105,8 @@ class PlanController(Controller):
 
     @get("/{job_id:str}", operation_id="getPlanJob", summary="Job status and progress", guards=[READ])
     async def get_job(self, reader: Read, job_id: JobId) -> JobOut:
-        """Status, stage, percent, best objective, bound and gap; links to the results once done."""
+        """Status, stage, percent, objective, bound and gap (while running, the stage's; once
+        succeeded, the delivered plan's), and links to the results once done."""
         return await services.get_job(reader, job_id)
 
     @delete(
@@ -130,7 +131,8 @@ class PlanController(Controller):
         responses=problem_responses(409),
     )
     async def summary(self, reader: Read, job_id: JobId) -> PlanResult:
-        """Headline KPIs, solve stages, and the input versions and hash the plan came from."""
+        """Headline KPIs, the delivered plan's cost, lower bound and gap (`quality`), the solve's stage
+        statistics, and the input versions and hash the plan came from."""
         return await results.summary(reader, job_id)
 
     @get(

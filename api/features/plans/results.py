@@ -24,6 +24,7 @@ from api.features.plans.schemas import (
     EventCoverage,
     EventKpiPage,
     Inputs,
+    PlanQualityOut,
     PlanResult,
     Roster,
     ShortfallPage,
@@ -88,6 +89,16 @@ def _rows_of(structs: list[Any], fields: Sequence[str]) -> list[list[Any]]:
     return [[getattr(s, f) for f in fields] for s in structs]
 
 
+def _quality_out(stored: str | None) -> PlanQualityOut | None:
+    """The stored planner.plan.PlanQuality as the API shows it (null for plans stored without one);
+    fields the API does not show are left out, so the planner's record may grow."""
+    if not stored:
+        return None
+    raw = msgspec.json.decode(stored)
+    shown = _fields(PlanQualityOut)
+    return msgspec.convert({k: v for k, v in raw.items() if k in shown}, PlanQualityOut)
+
+
 async def summary(conn: Reader, job_id: str) -> PlanResult:
     row = await services.load_plan(conn, job_id)
     kpis = msgspec.json.decode(row.summary, type=PlanSummary) if row.summary not in ("", "{}") else None
@@ -107,6 +118,7 @@ async def summary(conn: Reader, job_id: str) -> PlanResult:
         shortfalls=row.shortfalls,
         solve_seconds=row.solve_seconds,
         summary=kpis,
+        quality=_quality_out(row.quality),
         stages=msgspec.json.decode(row.stages, type=list[StageOut]),
     )
 

@@ -39,6 +39,8 @@ class JobOut(Schema):
     stage: str
     percent: float
     message: str
+    # While running, the current stage's figures; once succeeded, the delivered plan's cost, lower
+    # bound and gap (the same as the plan summary's `quality`) when the solver gave them.
     objective: float | None
     bound: float | None
     gap: float | None
@@ -71,6 +73,18 @@ class StageOut(Schema):
     details: dict[str, float | None] = {}
 
 
+class PlanQualityOut(Schema):
+    """How good the delivered plan is: its cost by the evaluator against a valid lower bound on the
+    cost of any plan for the same problem. Stage statistics (`stages`) are the solve's own."""
+
+    objective: float  # the evaluator's plan_cost of the delivered plan
+    bound: float  # no plan the solver could deliver costs less
+    gap: float  # (objective - bound) / objective
+    method: str  # which relaxation gave the bound
+    bound_seconds: float = 0.0  # wall time spent waiting for the bound after the plan was ready
+    bound_solve_seconds: float = 0.0  # the bound's models, summed
+
+
 class PlanResult(Schema):
     job_id: str
     start: dt.date
@@ -82,7 +96,8 @@ class PlanResult(Schema):
     shortfalls: int
     solve_seconds: float
     summary: PlanSummary | None
-    stages: list[StageOut]
+    quality: PlanQualityOut | None  # null for plans stored before plans carried it, or without a bound
+    stages: list[StageOut]  # stage statistics of the solve
 
 
 class EventKpiPage(Schema):

@@ -188,6 +188,7 @@ async def load_plan(conn: Reader, job_id: str) -> Any:
                 PlanRecord.solve_seconds,
                 PlanRecord.summary,
                 PlanRecord.stages,
+                PlanRecord.quality,
             ).where(PlanRecord.job_id == job_id)
         )
     ).first()
