@@ -40,7 +40,7 @@ from solver.allocation.variables import STATUSES, AllocationVariables, on_duty, 
 from solver.live import TourDemands
 
 DAYS_PER_TASK = 8
-MAX_PRICING_ROUNDS = 1
+MAX_PRICING_ROUNDS = 3
 
 
 class DayBound(Struct):
@@ -189,18 +189,20 @@ def day_bound(
         if lp.objective is None or lp.duals is None:
             raise RuntimeError(f"bound LP for {day.day} returned {lp.status}")  # always feasible by design
         prices = _price_omitted(day, v, lp.duals, org)
-        negative = [(t, role, source, rc) for t, role, source, rc in prices if rc < -1e-9]
+        negative = [(t, role, source, rc, most) for t, role, source, rc, most in prices if rc < -1e-9]
         if not negative or rounds >= max_rounds:
-            correction = sum(rc * dict(day.tours[t].demands)[role] for t, role, _s, rc in negative)
-            return float(lp.objective) + correction, rounds
-        for t, _role, source, _rc in negative:
+            correction = sum(rc * most for _t, _role, _s, rc, most in negative)
+            # Every cost is non-negative, so 0 bounds the day too.
+            return max(0.0, float(lp.objective) + correction), rounds
+        for t, _role, source, _rc, _most in negative:
             day.tours[t].travel[source] = org.travel(source, day.tours[t].borough)
 
 
 def _price_omitted(
     day: DayInput, v: AllocationVariables, duals: npt.NDArray[np.float64], org: Organisation
-) -> list[tuple[int, str, str, float]]:
-    """Reduced cost of one more unit from each source not yet a candidate, per tour and role."""
+) -> list[tuple[int, str, str, float, int]]:
+    """Reduced cost of one more unit from each source not yet a candidate, per tour and role, with
+    the most units that source could send (its supply for the scarcest slot, at most the demand)."""
     rows = v.rows
 
     def y(key: tuple[object, ...]) -> float:
@@ -242,7 +244,7 @@ def _price_omitted(
     out = []
     sources = org.unit_codes()
     for t, tour in enumerate(day.tours):
-        for role, _demand in tour.demands:
+        for role, demand in tour.demands:
             spec = day.roles[role]
             y_demand = y(("demand", t, role))
             for source in sources:
@@ -250,23 +252,28 @@ def _price_omitted(
                     continue
                 travel = org.travel(source, tour.borough) * day.travel_weight
                 unit_rc = -y_demand
+                most = demand
                 for s, slot in enumerate(spec.slots):
                     key = (source, id(slot), s)
                     classes = fitting.get(key)
                     if classes is None:
                         classes = fitting[key] = [c for c in by_source[source] if _fits(day.classes[c], slot)]
                     best = float("inf")
+                    available = 0
                     for cls in classes:
                         supply = day.classes[cls]
                         for status, paid in class_options(cls, tour.window):
+                            available += supply.count(status, tour.window)
                             base = tour.on_cost[supply.rank] if on_duty(status) else tour.rest_cost
                             extra = day.release_cost if release_side(status) else 0.0
                             best = min(best, base + travel + extra - paid)
                     if best == float("inf"):
                         break
                     unit_rc += slot.count * best
+                    most = min(most, available // slot.count)
                 else:
-                    out.append((t, role, source, unit_rc))
+                    if most > 0:
+                        out.append((t, role, source, unit_rc, most))
     return out
 
 
