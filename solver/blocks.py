@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from planner.domain import PlanningProblem, Struct
 from planner.plan import Assignment
@@ -34,6 +35,7 @@ from solver.rostering import UnfilledUnits
 # Unit numbers only need to be unique per event tour, role and source; each re-solve of a day
 # starts a fresh range.
 UNITS_PER_ROUND = 1_000_000
+REDECIDE_PASSES = 4
 
 
 class BlockTask(Struct):
@@ -49,6 +51,7 @@ class BlockResult(Struct):
     unfilled: list[UnfilledUnits]  # units still not formed after the day's re-solves
     resolves: int  # extra solves of a day's residual after named rostering fell short
     units_not_formed_first: int  # units the first allocation of a day asked for but naming could not form
+    redecided: int = 0  # short days decided again, with a gain, once their neighbours were decided
 
 
 def hardness(tours: TourDemands, problem: PlanningProblem) -> float:
@@ -62,57 +65,137 @@ def hardness(tours: TourDemands, problem: PlanningProblem) -> float:
     )
 
 
+@dataclass
+class _Block:
+    """A block being decided: the roster state lives in the planner, the plan in `on_day`."""
+
+    problem: PlanningProblem
+    planner: DayPlanner
+    demand: dict[dt.date, TourDemands]
+    quiet_gap: float
+    broker: ReleaseBroker | None
+    on_day: dict[dt.date, list[Assignment]] = field(default_factory=lambda: defaultdict(list))
+    results: dict[dt.date, DayResult] = field(default_factory=dict)
+    unfilled: dict[dt.date, list[UnfilledUnits]] = field(default_factory=dict)
+    rounds: int = 0  # day solves so far: each numbers its units from a fresh range
+    resolves: int = 0
+    not_formed_first: int = 0
+
+    def decide(self, day: dt.date, left: TourDemands) -> list[Assignment]:
+        """Allocate and name `left` on `day`, solving the day's residual again while named
+        rostering falls short; returns every deployment made (releases on other days too)."""
+        made: list[Assignment] = []
+        first = True
+        unfilled: list[UnfilledUnits] = []
+        while left:
+            result, named, unfilled = self.planner.plan(
+                day, left, self.quiet_gap, self.rounds * UNITS_PER_ROUND, self.broker
+            )
+            self.rounds += 1
+            if first:
+                self.results.setdefault(day, result)
+                self.not_formed_first += sum(u.units for u in unfilled)
+                first = False
+            made.extend(named)
+            today = [a for a in named if a.day == day]
+            # Named rostering forms units officer by officer; when a class's officers could each
+            # work some of the day's tours but not all at once, a unit may not form. The day is
+            # then solved again for what is left, against the roster as it is now.
+            if not unfilled or not today:
+                break
+            self.resolves += 1
+            left = residual(left, today)
+        self.unfilled[day] = unfilled
+        for a in made:
+            self.on_day[a.day].append(a)
+        return made
+
+    def covered(self, assignments: list[Assignment]) -> float:
+        weights = self.problem.policy.weights.uncovered
+        priority = {e.external_id: e.priority for tours in self.demand.values() for e, _t, _r in tours}
+        return sum(weights[priority[a.event_id]] for a in assignments if a.event_id in priority)
+
+    def remove(self, assignments: list[Assignment]) -> None:
+        roster = self.planner.roster
+        by_day: dict[dt.date, list[str]] = defaultdict(list)
+        for a in assignments:
+            by_day[a.day].append(a.service_number)
+        for day, numbers in by_day.items():
+            roster.unassign(roster.rows_of(numbers), roster.day_index(day))
+            gone = {id(a) for a in assignments if a.day == day}
+            self.on_day[day] = [a for a in self.on_day[day] if id(a) not in gone]
+        if self.broker is not None:
+            self.broker.reopen(assignments)
+
+    def restore(self, assignments: list[Assignment]) -> None:
+        self.planner.applied.extend(apply(self.planner.roster, assignments))
+        for a in assignments:
+            self.on_day[a.day].append(a)
+        if self.broker is not None:
+            self.broker.note(assignments)
+
+    def redecide(self, day: dt.date) -> bool:
+        """Take the day back (all but the units its neighbours' deployments now depend on) and
+        decide it again against the roster its neighbours left; keep whichever covers more."""
+        roster = self.planner.roster
+        old = list(self.on_day[day])
+        if not old:
+            return False
+        self.remove(old)
+        rows = roster.rows_of([a.service_number for a in old])
+        held = roster.rest_conflicts(rows, roster.day_index(day))
+        pinned_units = {a.unit_id for a, conflict in zip(old, held.tolist(), strict=True) if conflict}
+        pinned = [a for a in old if a.unit_id in pinned_units]
+        self.restore(pinned)
+        made = self.decide(day, residual(self.demand[day], pinned))
+        gained = self.covered(pinned) + self.covered(made) - self.covered(old)
+        if gained > 1e-9:
+            return True
+        self.remove(pinned + made)
+        self.restore(old)
+        return False
+
+
 def run_block(
     problem: PlanningProblem,
     planner: DayPlanner,
     demand: dict[dt.date, TourDemands],
     task: BlockTask,
 ) -> BlockResult:
-    """Decide the block's days hardest first on `planner`'s roster; the roster is restored after."""
+    """Decide the block's days hardest first on `planner`'s roster; the roster is restored after.
+
+    Days still short once their neighbours are decided are then decided again against the roster
+    those neighbours left (a Sunday decided before Monday cannot count the officers Monday's
+    deployments free for it), until a pass gains nothing."""
     roster = planner.roster
     fixed = apply(roster, task.fixed)
     planner.applied = []
     broker = ReleaseBroker(problem, roster, {day: demand[day] for day in task.days}) if task.release else None
-    results: list[DayResult] = []
-    assignments: list[Assignment] = []
-    on_day: dict[dt.date, list[Assignment]] = defaultdict(list)
-    unfilled_all: list[UnfilledUnits] = []
-    resolves = not_formed_first = 0
+    block = _Block(problem, planner, demand, task.quiet_gap, broker)
+    order = sorted(task.days, key=lambda d: (-hardness(demand[d], problem), d))
+    redecided = 0
     try:
-        for day in sorted(task.days, key=lambda d: (-hardness(demand[d], problem), d)):
+        for day in order:
             # Releases for earlier days may already have filled some of this day's posts.
-            left = residual(demand[day], on_day[day])
-            round_ = 0
-            while left:
-                result, named, unfilled = planner.plan(
-                    day, left, task.quiet_gap, round_ * UNITS_PER_ROUND, broker
-                )
-                if round_ == 0:
-                    results.append(result)
-                    not_formed_first += sum(u.units for u in unfilled)
-                assignments.extend(named)
-                for a in named:
-                    on_day[a.day].append(a)
-                named = [a for a in named if a.day == day]
-                # Named rostering forms units officer by officer; when a class's officers could
-                # each work some of the day's tours but not all at once, a unit may not form.
-                # The day is then solved again for what is left, against the roster as it is now.
-                if not unfilled or not named:
-                    unfilled_all.extend(unfilled)
-                    break
-                round_ += 1
-                resolves += 1
-                left = residual(left, named)
+            block.decide(day, residual(demand[day], block.on_day[day]))
+        for _ in range(REDECIDE_PASSES):
+            short = [day for day in order if residual(demand[day], block.on_day[day])]
+            gains = [block.redecide(day) for day in short if len(task.days) > 1]
+            redecided += sum(gains)
+            if not any(gains):
+                break
+        assignments = [a for day in sorted(block.on_day) for a in block.on_day[day]]
     finally:
         take_back(roster, planner.applied)
         take_back(roster, fixed)
         planner.applied = []
     return BlockResult(
-        days=results,
+        days=[block.results[d] for d in sorted(block.results)],
         assignments=assignments,
-        unfilled=unfilled_all,
-        resolves=resolves,
-        units_not_formed_first=not_formed_first,
+        unfilled=[u for d in sorted(block.unfilled) for u in block.unfilled[d]],
+        resolves=block.resolves,
+        units_not_formed_first=block.not_formed_first,
+        redecided=redecided,
     )
 
 

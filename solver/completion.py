@@ -5,9 +5,10 @@ final roster over every source (planner.cover: each working-time rule with the p
 floors, and an exact max-flow count of the whole units each source could still form). Where a
 source can lawfully form a unit at a price the policy accepts (its cost is below the cost of
 leaving the unit uncovered), the plan takes it, cheapest source first. Shortfalls are taken in
-priority order, most valuable first. Deploying officers only ever removes options, so a tour
-found without lawful cover stays without it: one pass in that order is exhaustive, with no round
-cap and no distance cut-off.
+priority order, most valuable first. A deployment can also free an officer for the day before or
+after (the tour replaces a duty that left too little rest), so passes repeat until one adds
+nothing: every pass but the last adds a unit, so this ends, with no round cap and no distance
+cut-off.
 """
 
 from __future__ import annotations
@@ -68,34 +69,54 @@ def complete(
     """Take every lawful cover left for the plan's shortfalls; `roster` has the plan applied."""
     ctx = CoverContext(problem, roster)
     out = list(assignments)
-    added_units = added_officers = 0
-    shortfalls = short_roles(problem, demand, assignments)
-    for event, tour, role, short in shortfalls:
-        if should_stop():
-            from solver.pipeline import SolveCancelled
+    added_units = added_officers = checked = 0
+    serial: dict[tuple[str, int, str], int] = defaultdict(int)
+    while True:
+        added_this_pass = 0
+        shortfalls = short_roles(problem, demand, out)
+        checked += len(shortfalls)
+        for event, tour, role, short in shortfalls:
+            if should_stop():
+                from solver.pipeline import SolveCancelled
 
-            raise SolveCancelled
-        serial = 0
-        while short > 0:
-            cover = measure(ctx, event, tour, role, short)
-            candidates = [
-                s for s in cover.sources if s.units_formable > 0 and s.unit_cost < cover.uncovered_weight
-            ]
-            if not candidates:
-                break
-            best = min(candidates, key=_price)
-            units = pick_units(ctx, event, tour, role, best.source, min(short, best.units_formable))
-            if not units:
-                break
-            new = _deploy(problem, roster, event, tour, role, best.source, units, serial)
-            serial += len(units)
-            out.extend(new)
-            added_units += len(units)
-            added_officers += len(new)
-            short -= len(units)
+                raise SolveCancelled
+            key = (event.external_id, tour.index, role)
+            while short > 0:
+                formed = _cover_once(ctx, problem, roster, event, tour, role, short, serial[key])
+                if not formed:
+                    break
+                units = len({a.unit_id for a in formed})
+                serial[key] += units
+                out.extend(formed)
+                added_units += units
+                added_this_pass += units
+                added_officers += len(formed)
+                short -= units
+        if added_this_pass == 0:
+            break
     return Completion(
-        assignments=out, units_added=added_units, officers_added=added_officers, tours_checked=len(shortfalls)
+        assignments=out, units_added=added_units, officers_added=added_officers, tours_checked=checked
     )
+
+
+def _cover_once(
+    ctx: CoverContext,
+    problem: PlanningProblem,
+    roster: Roster,
+    event: Event,
+    tour: Tour,
+    role: str,
+    short: int,
+    serial: int,
+) -> list[Assignment]:
+    """Deploy the units the cheapest able source can lawfully form now (none if no source can)."""
+    cover = measure(ctx, event, tour, role, short)
+    candidates = [s for s in cover.sources if s.units_formable > 0 and s.unit_cost < cover.uncovered_weight]
+    for best in sorted(candidates, key=_price):
+        units = pick_units(ctx, event, tour, role, best.source, min(short, best.units_formable))
+        if units:
+            return _deploy(problem, roster, event, tour, role, best.source, units, serial)
+    return []
 
 
 def _deploy(

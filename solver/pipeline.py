@@ -351,6 +351,7 @@ def _allocation_stats(results: list[BlockResult], dropped: int, seconds: float) 
             "rows": float(sum(r.rows for r in days)),
             "solve_seconds_sum": sum(r.seconds for r in days),
             "day_resolves": float(sum(r.resolves for r in results)),
+            "days_redecided": float(sum(r.redecided for r in results)),
             "units_not_formed_first": float(sum(r.units_not_formed_first for r in results)),
             "units_not_formed": float(sum(u.units for r in results for u in r.unfilled)),
             "units_taken_back_weekly_hours": float(dropped),

@@ -41,9 +41,12 @@ def reasons(cover: TourCover, label: str) -> tuple[str, ...]:
     scarcest = min(cover.slot_lawful.items(), key=lambda kv: kv[1], default=None)
     if scarcest is not None:
         out.append(f"fewest for one slot: {scarcest[1]} lawful officers for the {scarcest[0]} slot")
-    units = cover.coverable_units
-    if units:
-        out.append(f"{units} more unit(s) could be formed lawfully but cost more than the shortfall")
+    formable = max((s.units_formable for s in cover.sources), default=0)
+    if cover.coverable_units:
+        # Completion takes all such cover; a plan built elsewhere may not have.
+        out.append(f"{cover.coverable_units} more unit(s) could still be formed lawfully")
+    elif formable:
+        out.append(f"{formable} more unit(s) could be formed lawfully but cost more than the shortfall")
     else:
         out.append("no source can lawfully form another whole unit")
     return tuple(out)

@@ -72,6 +72,16 @@ class ReleaseBroker:
             if opening is not None:
                 opening.remaining = max(0, opening.remaining - len(ids))
 
+    def reopen(self, assignments: list[Assignment]) -> None:
+        """Posts whose deployments were taken back are open again."""
+        units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+        for a in assignments:
+            units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+        for key, ids in units.items():
+            opening = self._by_key.get(key)
+            if opening is not None:
+                opening.remaining += len(ids)
+
     def _compatible(self, d: int, side: str, start: int, end: int) -> list[Opening]:
         rest = self.roster.rest_minutes
         if side == RELEASED_BEFORE:
