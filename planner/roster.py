@@ -213,14 +213,20 @@ class Roster:
     def rows_of(self, service_numbers: Sequence[str]) -> IntArray:
         return np.asarray([self.index[s] for s in service_numbers], dtype=np.int64)
 
-    def pick(self, rows: IntArray, count: int, day: int, start: int, end: int) -> IntArray:
-        """Up to `count` eligible officers of `rows`, least-abstracted first (ties by position)."""
+    def pick(
+        self, rows: IntArray, count: int, day: int, start: int, end: int, prefer: BoolArray | None = None
+    ) -> IntArray:
+        """Up to `count` eligible officers of `rows`, least-abstracted first (ties by position);
+        officers marked in `prefer` (indexed by roster row) before the others."""
         if count <= 0 or len(rows) == 0:
             return np.empty(0, dtype=np.int64)
         candidates = rows[self.eligible(rows, day, start, end)]
         if len(candidates) <= count:
             return candidates
-        order = np.argsort(self.abstractions[candidates], kind="stable")
+        if prefer is None:
+            order = np.argsort(self.abstractions[candidates], kind="stable")
+        else:
+            order = np.lexsort((self.abstractions[candidates], ~prefer[candidates]))
         return candidates[order[:count]]
 
     # ------------------------------------------------------------------ updates

@@ -61,6 +61,13 @@ class ReleaseBroker:
                         self._by_key[(event.external_id, tour.index, role)] = opening
         self.ranks = np.asarray([o.rank for o in roster.officers])
         self._issued = 0
+        # Windows of critical tours per day index, and the officers each tour window would free.
+        self.critical: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for day, tours in demand.items():
+            for event, tour, _demands in tours:
+                if event.priority == "critical":
+                    self.critical[roster.day_index(day)].append(roster.tour_minutes(tour))
+        self._frees: dict[tuple[int, int, int], BoolArray | None] = {}
 
     def note(self, assignments: list[Assignment]) -> None:
         """Posts filled by named rostering are no longer open."""
@@ -71,6 +78,29 @@ class ReleaseBroker:
             opening = self._by_key.get(key)
             if opening is not None:
                 opening.remaining = max(0, opening.remaining - len(ids))
+
+    def frees(self, d: int, start: int, end: int) -> BoolArray | None:
+        """Officers whose duty on day d keeps them from a critical tour the day before or after,
+        and whom a tour [start, end) instead of that duty would free for it. Named rostering picks
+        them first, so that the harder neighbour, decided again, can count them."""
+        key = (d, start, end)
+        if key in self._frees:
+            return self._frees[key]
+        r = self.roster
+        rest = r.rest_minutes
+        later = [s for s, _e in self.critical.get(d + 1, ()) if s >= end + rest]
+        earlier = [e for _s, e in self.critical.get(d - 1, ()) if e <= start - rest]
+        out: BoolArray | None = None
+        if later or earlier:
+            on = (r.status[:, d] == ON) & ~r.on_event[:, d]
+            mask = np.zeros(len(r.officers), dtype=np.bool_)
+            if later:
+                mask |= r.end[:, d] > min(later) - rest
+            if earlier:
+                mask |= (r.start[:, d] >= 0) & (r.start[:, d] < max(earlier) + rest)
+            out = mask & on
+        self._frees[key] = out
+        return out
 
     def reopen(self, assignments: list[Assignment]) -> None:
         """Posts whose deployments were taken back are open again."""

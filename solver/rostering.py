@@ -92,7 +92,8 @@ def roster_requests(
                 chosen, moved = _released(roster, release, pool, post.count, d, start, end, side)
                 released.update(zip(chosen.tolist(), moved, strict=True))
             else:
-                chosen = roster.pick(pool, post.count, d, start, end)
+                prefer = release.frees(d, start, end) if release is not None else None
+                chosen = roster.pick(pool, post.count, d, start, end, prefer)
             picked_by_slot[post.slot].extend(chosen.tolist())
             taken.update(chosen.tolist())
         complete = min(
