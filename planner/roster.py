@@ -113,15 +113,20 @@ class Roster:
             self.window_hours[:, w] += self._pattern_hours(outside_days)
 
     def _pattern_hours(self, absolute_days: list[int]) -> npt.NDArray[np.float64]:
-        """Rostered hours per officer over days given as offsets from the roster epoch."""
+        """Rostered hours per officer over days given as offsets from the roster epoch (leave days
+        are not worked, as the validator counts them)."""
         out = np.zeros(len(self.officers), dtype=np.float64)
         if not absolute_days:
             return out
         days = np.asarray(absolute_days, dtype=np.int64)
+        epoch = self.policy.pattern_epoch
         for i, officer in enumerate(self.officers):
             cycle = self.policy.shift_patterns[officer.shift_pattern].cycle
-            hours = self._cycle_hours(cycle)
-            out[i] = hours[(days + officer.pattern_offset) % len(cycle)].sum()
+            hours = self._cycle_hours(cycle)[(days + officer.pattern_offset) % len(cycle)]
+            for leave in officer.leave:
+                first, last = (leave.start - epoch).days, (leave.end - epoch).days
+                hours = np.where((days >= first) & (days <= last), 0.0, hours)
+            out[i] = hours.sum()
         return out
 
     def _cycle_hours(self, cycle: str) -> npt.NDArray[np.float64]:

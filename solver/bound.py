@@ -41,6 +41,7 @@ from solver.live import TourDemands
 
 DAYS_PER_TASK = 8
 MAX_PRICING_ROUNDS = 3
+PRICING_TOLERANCE = 0.005
 
 
 class DayBound(Struct):
@@ -190,8 +191,10 @@ def day_bound(
             raise RuntimeError(f"bound LP for {day.day} returned {lp.status}")  # always feasible by design
         prices = _price_omitted(day, v, lp.duals, org)
         negative = [(t, role, source, rc, most) for t, role, source, rc, most in prices if rc < -1e-9]
-        if not negative or rounds >= max_rounds:
-            correction = sum(rc * most for _t, _role, _s, rc, most in negative)
+        correction = sum(rc * most for _t, _role, _s, rc, most in negative)
+        # Another round costs a solve; it is not worth it for a correction this small.
+        settled = -correction <= PRICING_TOLERANCE * abs(float(lp.objective)) + 1.0
+        if not negative or settled or rounds >= max_rounds:
             # Every cost is non-negative, so 0 bounds the day too.
             return max(0.0, float(lp.objective) + correction), rounds
         for t, _role, source, _rc, _most in negative:

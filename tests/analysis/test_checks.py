@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-import pytest
 
 from bench.checks import Recount, coverable_short_tours, explanation_differences, explanation_mismatches
 from planner.domain import DateRange, Event, Officer, PlanningProblem, Policy, ShiftPattern, WorkingTime
@@ -201,12 +200,6 @@ def test_a_short_tour_without_an_explanation_is_a_mismatch() -> None:
     assert explanation_mismatches(p, silent) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner/roster.py counts days of a reference period outside the plan's horizon at their "
-    "rostered hours without taking leave off (the validator takes it off), so it rules out officers "
-    "the validator would accept",
-)
 def test_leave_outside_the_horizon_lowers_the_weekly_hours_in_both_counts() -> None:
     # One-week reference periods at 45 h: a rest-day officer with a 40-hour week cannot be called
     # in for 6 h, one with Monday's 8 h on leave can (32 + 6). Monday is outside the one-day horizon.
