@@ -17,12 +17,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
-import numpy as np
-
 from planner.cover import CoverContext, SourceCover, measure, pick_units
 from planner.domain import Event, PlanningProblem, Struct, Tour
 from planner.plan import Assignment
-from planner.roster import RESTING, Roster
+from planner.roster import Roster
+from solver.rostering import deploy_unit
 
 TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
 
@@ -129,29 +128,20 @@ def _deploy(
     units: list[list[list[int]]],
     serial: int,
 ) -> list[Assignment]:
-    d = roster.day_index(tour.day)
-    start, end = roster.tour_minutes(tour)
     out = []
     for k, slots in enumerate(units):
-        unit_id = f"{event.external_id}/{tour.index}/{role}/{source}/c{serial + k}"
-        for slot_index, rows in enumerate(slots):
-            array = np.asarray(rows, dtype=np.int64)
-            resting = (roster.status[array, d] == RESTING).tolist()
-            roster.assign(array, d, start, end)
-            for row, on_rest in zip(rows, resting, strict=True):
-                out.append(
-                    Assignment(
-                        service_number=roster.officers[row].service_number,
-                        event_id=event.external_id,
-                        tour_index=tour.index,
-                        day=tour.day,
-                        role=role,
-                        slot=slot_index,
-                        unit_id=unit_id,
-                        source=source,
-                        start=tour.start,
-                        end=tour.end,
-                        rest_day_cancelled=bool(on_rest),
-                    )
-                )
+        out.extend(
+            deploy_unit(
+                roster,
+                slots,
+                event_id=event.external_id,
+                tour_index=tour.index,
+                day=tour.day,
+                role=role,
+                unit_id=f"{event.external_id}/{tour.index}/{role}/{source}/c{serial + k}",
+                source=source,
+                start=tour.start,
+                end=tour.end,
+            )
+        )
     return out

@@ -114,27 +114,20 @@ def roster_requests(
         for k in range(complete):
             unit_id = f"{request.event_id}/{request.tour_index}/{request.role}/{request.source}/{serial}"
             serial += 1
-            for slot_index, slot in enumerate(spec.slots):
-                chosen_rows = picked_by_slot[slot_index][k * slot.count : (k + 1) * slot.count]
-                chosen_array = np.asarray(chosen_rows, dtype=np.int64)
-                rest_flags = roster.status[chosen_array, d] == RESTING
-                roster.assign(chosen_array, d, start, end)
-                for row, on_rest in zip(chosen_rows, rest_flags.tolist(), strict=True):
-                    assignments.append(
-                        Assignment(
-                            service_number=roster.officers[row].service_number,
-                            event_id=request.event_id,
-                            tour_index=request.tour_index,
-                            day=request.day,
-                            role=request.role,
-                            slot=slot_index,
-                            unit_id=unit_id,
-                            source=request.source,
-                            start=request.start,
-                            end=request.end,
-                            rest_day_cancelled=bool(on_rest),
-                        )
-                    )
+            assignments.extend(
+                deploy_unit(
+                    roster,
+                    _unit_rows(picked_by_slot, spec, k),
+                    event_id=request.event_id,
+                    tour_index=request.tour_index,
+                    day=request.day,
+                    role=request.role,
+                    unit_id=unit_id,
+                    source=request.source,
+                    start=request.start,
+                    end=request.end,
+                )
+            )
         if released:
             # A release is lawful only together with the tour it frees the officer for.
             formed = {
@@ -146,6 +139,47 @@ def roster_requests(
                 elif release is not None:
                     release.undo(moved_to)
     return RosterResult(source=source, assignments=assignments, unfilled=unfilled)
+
+
+def deploy_unit(
+    roster: Roster,
+    rows_by_slot: list[list[int]],
+    *,
+    event_id: str,
+    tour_index: int,
+    day: dt.date,
+    role: str,
+    unit_id: str,
+    source: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Assignment]:
+    """Put one unit's officers (roster rows per slot) on the tour and return their assignments,
+    each flagged when it cancels a rest day."""
+    d = roster.day_index(day)
+    minutes = roster.minutes(start, end)
+    out = []
+    for slot_index, rows in enumerate(rows_by_slot):
+        array = np.asarray(rows, dtype=np.int64)
+        resting = (roster.status[array, d] == RESTING).tolist()
+        roster.assign(array, d, *minutes)
+        for row, on_rest in zip(rows, resting, strict=True):
+            out.append(
+                Assignment(
+                    service_number=roster.officers[row].service_number,
+                    event_id=event_id,
+                    tour_index=tour_index,
+                    day=day,
+                    role=role,
+                    slot=slot_index,
+                    unit_id=unit_id,
+                    source=source,
+                    start=start,
+                    end=end,
+                    rest_day_cancelled=bool(on_rest),
+                )
+            )
+    return out
 
 
 def _unit_rows(picked_by_slot: dict[int, list[int]], spec: RoleSpec, k: int) -> list[list[int]]:
