@@ -61,10 +61,11 @@ def test_serve_runs_api_and_worker_and_stops_both(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
+                up = httpx.get(f"{base}/health", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
+                up = False  # not listening yet: the deadline below decides
+            if up:
+                break
             assert time.monotonic() < deadline, "service did not start: " + _tail(tmp_path / "serve.log")
             time.sleep(0.1)
         assert (tmp_path / "var" / "planner.sqlite3").exists()

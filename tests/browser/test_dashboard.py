@@ -112,10 +112,11 @@ def server() -> Iterator[tuple[str, dict[str, str]]]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
+                up = httpx.get(f"{base}/health", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
+                up = False  # not listening yet: the deadline below decides
+            if up:
+                break
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
                     f"service did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"

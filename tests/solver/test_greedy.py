@@ -323,11 +323,12 @@ def test_week_plan_is_lawful_and_deterministic() -> None:
 
 
 @pytest.mark.slow
-def test_full_demo_year_is_fast_and_lawful() -> None:
-    demo = pytest.importorskip("planner.demo")
-    p = demo.demo_problem()
+def test_full_demo_year_is_lawful() -> None:
+    # Its speed is a benchmark figure (planner bench: greedy_seconds), not a unit test's.
+    from planner.demo import demo_problem
+
+    p = demo_problem()
     plan = greedy_plan(p)
-    assert plan.stages[0].seconds < 60.0
     assert validate(p, plan) == []
     covered = sum(len(a) for a in unit_members(plan).values())
     assert covered == len(plan.assignments) > 200_000
