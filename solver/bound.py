@@ -35,7 +35,7 @@ from planner.domain import Organisation, PlanningProblem, Struct
 from planner.roster import NONE, ON_LEAVE, BoolArray, IntArray, Roster
 from solver.allocation.families import duty_release
 from solver.allocation.inputs import DayInput, Release, SupplyIndex, build_day_input
-from solver.allocation.model import _fits, build
+from solver.allocation.model import build, class_fits
 from solver.allocation.variables import STATUSES, AllocationVariables, on_duty, release_side
 from solver.live import TourDemands
 
@@ -260,7 +260,9 @@ def _price_omitted(
                     key = (source, id(slot), s)
                     classes = fitting.get(key)
                     if classes is None:
-                        classes = fitting[key] = [c for c in by_source[source] if _fits(day.classes[c], slot)]
+                        classes = fitting[key] = [
+                            c for c in by_source[source] if class_fits(day.classes[c], slot)
+                        ]
                     best = float("inf")
                     available = 0
                     for cls in classes:

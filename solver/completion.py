@@ -21,6 +21,7 @@ from planner.cover import CoverContext, SourceCover, measure, pick_units
 from planner.domain import Event, PlanningProblem, Struct, Tour
 from planner.plan import Assignment
 from planner.roster import Roster
+from solver.live import units_deployed
 from solver.rostering import deploy_unit
 
 TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
@@ -33,19 +34,23 @@ class Completion(Struct):
     tours_checked: int
 
 
+def cover_context(problem: PlanningProblem, roster: Roster) -> CoverContext:
+    """Officer facts for measuring cover on `roster` (build once: completion and the plan's
+    shortfall reasons measure on the same final roster)."""
+    return CoverContext(problem, roster)
+
+
 def short_roles(
     problem: PlanningProblem, demand: dict[dt.date, TourDemands], assignments: list[Assignment]
 ) -> list[tuple[Event, Tour, str, int]]:
     """(event, tour, role, units short), most valuable shortfall first."""
-    units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
-    for a in assignments:
-        units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+    units = units_deployed(assignments)
     weights, roles = problem.policy.weights.uncovered, problem.policy.roles
     out = []
     for tours in demand.values():
         for event, tour, demands in tours:
             for role, required in demands:
-                short = required - len(units[(event.external_id, tour.index, role)])
+                short = required - units.get((event.external_id, tour.index, role), 0)
                 if short > 0:
                     out.append((event, tour, role, short))
     out.sort(key=lambda x: (-weights[x[0].priority] * roles[x[2]].size, x[1].day, x[0].external_id, x[2]))
@@ -64,9 +69,11 @@ def complete(
     demand: dict[dt.date, TourDemands],
     assignments: list[Assignment],
     should_stop: Callable[[], bool] = lambda: False,
+    ctx: CoverContext | None = None,
 ) -> Completion:
-    """Take every lawful cover left for the plan's shortfalls; `roster` has the plan applied."""
-    ctx = CoverContext(problem, roster)
+    """Take every lawful cover left for the plan's shortfalls; `roster` has the plan applied
+    (`ctx`, if given, measures on that roster)."""
+    ctx = ctx or CoverContext(problem, roster)
     out = list(assignments)
     added_units = added_officers = checked = 0
     serial: dict[tuple[str, int, str], int] = defaultdict(int)

@@ -129,14 +129,20 @@ class DayPlanner:
         return assignments, unfilled
 
 
-def residual(tours: TourDemands, assignments: Iterable[Assignment]) -> TourDemands:
-    """What is left of the tours' demand once `assignments` are deployed (whole units count)."""
+def units_deployed(assignments: Iterable[Assignment]) -> dict[tuple[str, int, str], int]:
+    """Whole units deployed per (event, tour index, role): distinct unit ids, as the evaluator counts."""
     units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
     for a in assignments:
         units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+    return {key: len(ids) for key, ids in units.items()}
+
+
+def residual(tours: TourDemands, assignments: Iterable[Assignment]) -> TourDemands:
+    """What is left of the tours' demand once `assignments` are deployed (whole units count)."""
+    units = units_deployed(assignments)
     out: TourDemands = []
     for event, tour, demands in tours:
-        left = [(role, n - len(units[(event.external_id, tour.index, role)])) for role, n in demands]
+        left = [(role, n - units.get((event.external_id, tour.index, role), 0)) for role, n in demands]
         left = [(role, n) for role, n in left if n > 0]
         if left:
             out.append((event, tour, left))

@@ -21,7 +21,7 @@ import multiprocessing as mp
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from planner.domain import Event, PlanningProblem, Tour
+from planner.domain import PlanningProblem
 from planner.plan import Allocation, Assignment, Plan, Progress, StageStats
 from planner.roster import IntArray, Roster, officer_classes
 from planner.rules import event_tours
@@ -163,7 +163,7 @@ def solve(
 ) -> Plan:
     """Plan every event tour in the problem's horizon down to named officers."""
     from solver.bound import plan_bound_days
-    from solver.completion import complete
+    from solver.completion import complete, cover_context
     from solver.quality import assemble, measure_quality
 
     report = progress or (lambda _p: None)
@@ -202,7 +202,8 @@ def solve(
 
         completion_started = time.perf_counter()
         report(Progress(stage="completion", done=0, total=1, message="re-checking every shortfall"))
-        completed = complete(problem, master, demand, decided, should_stop)
+        ctx = cover_context(problem, master)
+        completed = complete(problem, master, demand, decided, should_stop, ctx)
         decided = completed.assignments
         stages.append(
             StageStats(
@@ -220,8 +221,7 @@ def solve(
         bound = _collect_bound(bound_futures, report, should_stop)
         bound_wait = time.perf_counter() - bound_started
 
-    day_results = sorted((d for r in results for d in r.days), key=lambda r: r.day)
-    plan = assemble(problem, demand, master, decided, stages)
+    plan = assemble(problem, demand, ctx, decided, stages)
     quality = measure_quality(problem, plan, bound, bound_wait)
     plan = msgspec.structs.replace(plan, quality=quality)
     plan.stages.append(quality.stage())
@@ -236,7 +236,6 @@ def solve(
             gap=quality.gap,
         )
     )
-    del day_results
     return plan
 
 
@@ -291,11 +290,6 @@ def _near(assignments: list[Assignment], first: dt.date, last: dt.date, reach: i
 
 def _horizon_days(problem: PlanningProblem) -> int:
     return (problem.end - problem.start).days + 1
-
-
-def _chunks(items: list[dt.date], size: int) -> Iterator[list[dt.date]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def enforce_weekly_hours(problem: PlanningProblem, roster: Roster, assignments: list[Assignment]) -> int:
@@ -385,4 +379,4 @@ def allocations_of(assignments: list[Assignment], day_of: dict[tuple[str, int], 
     ]
 
 
-__all__ = ["Event", "SolveCancelled", "Tour", "allocations_of", "solve", "tours_by_day"]
+__all__ = ["SolveCancelled", "allocations_of", "solve", "tours_by_day"]

@@ -9,15 +9,14 @@ plan's cost, scored by the one evaluator, against the bound of solver/bound.py.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from planner.cover import CoverContext, TourCover, measure
 from planner.domain import PlanningProblem
 from planner.evaluate import evaluate
 from planner.plan import Assignment, Plan, PlanQuality, Shortfall, StageStats
-from planner.roster import Roster
 from solver.bound import Bound
 from solver.completion import TourDemands, short_roles
+from solver.live import units_deployed
 
 BOUND_METHOD = (
     "sum over days of the LP relaxation of the day's allocation over all sources, with officers "
@@ -55,23 +54,21 @@ def reasons(cover: TourCover, label: str) -> tuple[str, ...]:
 def assemble(
     problem: PlanningProblem,
     demand: dict[dt.date, TourDemands],
-    roster: Roster,
+    ctx: CoverContext,
     assignments: list[Assignment],
     stages: list[StageStats],
 ) -> Plan:
+    """The plan of `assignments`, its shortfalls measured with `ctx` on the final roster."""
     from solver.pipeline import allocations_of
 
     roles = problem.policy.roles
     day_of = {(e.external_id, t.index): day for day, tours in demand.items() for e, t, _ in tours}
-    ctx = CoverContext(problem, roster)
-    filled: dict[tuple[str, int, str], set[str]] = defaultdict(set)
-    for a in assignments:
-        filled[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
+    filled = units_deployed(assignments)
     shortfalls = []
     for event, tour, role, short in short_roles(problem, demand, assignments):
         spec = roles[role]
         cover = measure(ctx, event, tour, role, short)
-        got = len(filled[(event.external_id, tour.index, role)])
+        got = filled.get((event.external_id, tour.index, role), 0)
         shortfalls.append(
             Shortfall(
                 event_id=event.external_id,

@@ -23,6 +23,7 @@ from planner.plan import Assignment
 from planner.roster import ON, BoolArray, IntArray, Roster
 from solver.allocation.inputs import Release
 from solver.allocation.variables import RELEASED_AFTER, RELEASED_BEFORE
+from solver.live import units_deployed
 
 TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
 
@@ -71,13 +72,13 @@ class ReleaseBroker:
 
     def note(self, assignments: list[Assignment]) -> None:
         """Posts filled by named rostering are no longer open."""
-        units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
-        for a in assignments:
-            units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
-        for key, ids in units.items():
+        self._count(assignments, -1)
+
+    def _count(self, assignments: list[Assignment], sign: int) -> None:
+        for key, units in units_deployed(assignments).items():
             opening = self._by_key.get(key)
             if opening is not None:
-                opening.remaining = max(0, opening.remaining - len(ids))
+                opening.remaining = max(0, opening.remaining + sign * units)
 
     def frees(self, d: int, start: int, end: int) -> BoolArray | None:
         """Officers whose duty on day d keeps them from a critical tour the day before or after,
@@ -104,13 +105,7 @@ class ReleaseBroker:
 
     def reopen(self, assignments: list[Assignment]) -> None:
         """Posts whose deployments were taken back are open again."""
-        units: dict[tuple[str, int, str], set[str]] = defaultdict(set)
-        for a in assignments:
-            units[(a.event_id, a.tour_index, a.role)].add(a.unit_id)
-        for key, ids in units.items():
-            opening = self._by_key.get(key)
-            if opening is not None:
-                opening.remaining += len(ids)
+        self._count(assignments, +1)
 
     def _compatible(self, d: int, side: str, start: int, end: int) -> list[Opening]:
         rest = self.roster.rest_minutes

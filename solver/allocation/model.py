@@ -87,7 +87,7 @@ class DayResult(Struct):
     family_duals: dict[str, float]  # sum of |dual| per constraint family: what binds today
 
 
-def _fits(supply: ClassSupply, slot: Slot) -> bool:
+def class_fits(supply: ClassSupply, slot: Slot) -> bool:
     return supply.rank in slot.ranks and all(s in supply.skills for s in slot.skills)
 
 
@@ -148,7 +148,9 @@ def _slot_options(
     for slot in slots:
         classes = fitting.get((source, slot))
         if classes is None:
-            classes = fitting[(source, slot)] = [c for c in by_source[source] if _fits(day.classes[c], slot)]
+            classes = fitting[(source, slot)] = [
+                c for c in by_source[source] if class_fits(day.classes[c], slot)
+            ]
         opts = []
         for cls in classes:
             supply = day.classes[cls]

@@ -17,7 +17,7 @@ from planner.roster import Roster
 from planner.rules import REST, event_tours, roster_code
 from planner.validate import validate
 from solver.allocation.inputs import candidate_sources
-from solver.completion import Completion, complete, short_roles
+from solver.completion import Completion, complete, cover_context, short_roles
 from solver.live import apply
 from solver.pipeline import tours_by_day
 from solver.quality import assemble
@@ -57,7 +57,7 @@ def completed(p: PlanningProblem, partial: list[Assignment]) -> tuple[Completion
     apply(roster, partial)
     demand = tours_by_day(p)
     result = complete(p, roster, demand, list(partial))
-    plan = assemble(p, demand, roster, result.assignments, [])
+    plan = assemble(p, demand, cover_context(p, roster), result.assignments, [])
     assert validate(p, plan) == []
     return result, plan, roster
 
