@@ -61,6 +61,7 @@ from api.settings import Settings
 from planner.domain import PlanningProblem, Policy
 from planner.plan import Plan, Progress
 from planner.reference import london
+from planner.stages import JobPercent
 
 log = logging.getLogger("api.jobs")
 
@@ -420,25 +421,6 @@ def store_result(
 
 # --------------------------------------------------------------------------- the worker
 
-# Share of the whole job each solver stage covers, so that a job's percent only goes up. The
-# solver reports allocation (blocks of days), completion, then bound (the delivered plan's lower
-# bound); earlier solvers reported rostering and feedback after allocation.
-STAGE_SPANS = {
-    "allocation": (0.0, 60.0),
-    "rostering": (60.0, 90.0),
-    "feedback": (90.0, 97.0),
-    "completion": (60.0, 80.0),
-    "bound": (80.0, 97.0),
-    "done": (97.0, 98.0),
-    "storing": (98.0, 99.0),
-}
-
-
-def overall_percent(progress: Progress) -> float:
-    lo, hi = STAGE_SPANS.get(progress.stage, (0.0, 100.0))
-    return round(lo + (hi - lo) * min(100.0, max(0.0, progress.percent)) / 100.0, 2)
-
-
 @dataclass
 class Claim:
     id: str
@@ -575,13 +557,16 @@ class Worker:
             )
         return snap
 
-    def beat(self, claim: Claim, progress: Progress | None) -> tuple[bool, bool]:
+    def beat(
+        self, claim: Claim, progress: Progress | None, percent: JobPercent | None = None
+    ) -> tuple[bool, bool]:
         """Heartbeat plus progress. Returns (still ours, cancel requested)."""
         values: dict[str, Any] = {"heartbeat_at": utcnow()}
         if progress is not None:
+            percent = percent or JobPercent()
             values.update(
                 stage=progress.stage,
-                percent=overall_percent(progress),
+                percent=percent.update(progress.stage, progress.percent),
                 message=progress.message[:500],
                 objective=progress.objective,
                 bound=progress.bound,
@@ -631,6 +616,7 @@ class Worker:
         send.close()
         outcome: tuple[Any, ...] | None = None
         progress: Progress | None = None
+        percent = JobPercent()
         dirty = False
         last_beat = last_poll = time.monotonic()
         try:
@@ -654,7 +640,7 @@ class Worker:
                     self._requeue(claim)
                     return QUEUED
                 if now - last_poll >= CANCEL_POLL_SECONDS or (dirty and now - last_beat >= 0.5):
-                    owned, cancel_requested = self.beat(claim, progress if dirty else None)
+                    owned, cancel_requested = self.beat(claim, progress if dirty else None, percent)
                     last_poll = now
                     if dirty:
                         last_beat, dirty = now, False
@@ -687,6 +673,7 @@ class Worker:
                     bound=progress.bound if progress else None,
                     gap=progress.gap if progress else None,
                 ),
+                percent,
             )
             with self.engine.begin() as conn:
                 stored = store_result(conn, claim.id, snap, plan_bytes, evaluation_bytes, seconds, self.id)
