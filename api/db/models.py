@@ -148,7 +148,10 @@ class Job(Base):
     worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_by: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    error_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # api.jobs.ErrorKind
+    created_by: Mapped[str | None] = mapped_column(String(24), nullable=True)  # submitter's key id
+    cancelled_by: Mapped[str | None] = mapped_column(String(24), nullable=True)  # key id that cancelled
+    cancel_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
 
 
 class PlanRecord(Base):
