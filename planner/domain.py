@@ -246,6 +246,18 @@ class CostPolicy(Record, frozen=True):
     no_overtime_ranks: tuple[Rank, ...] = ("INSP", "CI", "SUPT")
 
 
+class Replanning(Record, frozen=True):
+    """How a published plan may change: the windows and what a change to a notified duty costs."""
+
+    # Tours starting within this lead time of a re-plan move only if nothing else covers the change.
+    frozen_hours: float = 24.0
+    # A tour brought forward with less notice than this pays the early hours as overtime.
+    due_notice_hours: float = 8.0
+    # Paid-hour equivalents per officer whose notified duty changes, on top of what the
+    # regulations pay: at equal cost, fewer officers are disturbed.
+    change_weight: float = 1.0
+
+
 class Weights(Record, frozen=True):
     """Objective weights, in paid-hour equivalents. Coverage must dominate cost."""
 
@@ -335,6 +347,7 @@ class Policy(Record, frozen=True):
     working_time: WorkingTime = WorkingTime()
     costs: CostPolicy = CostPolicy()
     weights: Weights = Weights()
+    replanning: Replanning = Replanning()
     roles: dict[str, RoleSpec] = msgspec.field(default_factory=default_roles)
     skill_implies: dict[str, tuple[str, ...]] = msgspec.field(
         default_factory=lambda: {"PO_L1": ("PO_L2",), "GOLD": ("SILVER",), "SILVER": ("BRONZE",)}

@@ -89,11 +89,17 @@ def notice_days(event: Event, day: dt.date, policy: Policy) -> int:
 
 def rest_day_cost(event: Event, tour: Tour, policy: Policy) -> float:
     """Paid-hour cost of cancelling one officer's rest day to work this tour."""
+    return rest_day_cost_at(notice_days(event, tour.day, policy), tour, policy)
+
+
+def rest_day_cost_at(notice: int, tour: Tour, policy: Policy) -> float:
+    """Paid-hour cost of cancelling a rest day for this tour with `notice` days' notice: time and
+    a half (with a minimum) under the short-notice threshold, else the replacement day given back."""
     costs = policy.costs
     hours = tour.hours
     if tour.day in policy.public_holidays:
         return hours * costs.public_holiday_multiplier
-    if notice_days(event, tour.day, policy) < costs.short_notice_days:
+    if notice < costs.short_notice_days:
         return max(hours, costs.short_notice_min_hours) * costs.short_notice_multiplier
     return hours * costs.long_notice_multiplier
 

@@ -61,15 +61,31 @@ def assemble(
     """The plan of `assignments`, its shortfalls measured with `ctx` on the final roster."""
     from solver.pipeline import allocations_of
 
-    roles = problem.policy.roles
     day_of = {(e.external_id, t.index): day for day, tours in demand.items() for e, t, _ in tours}
+    shortfalls = shortfalls_of(problem, demand, ctx, assignments)
+    return Plan(
+        allocations=allocations_of(assignments, day_of),
+        assignments=sorted(assignments, key=lambda a: (a.day, a.event_id, a.tour_index, a.unit_id, a.slot)),
+        shortfalls=shortfalls,
+        stages=stages,
+    )
+
+
+def shortfalls_of(
+    problem: PlanningProblem,
+    demand: dict[dt.date, TourDemands],
+    ctx: CoverContext,
+    assignments: list[Assignment],
+) -> list[Shortfall]:
+    """The demand `assignments` leave uncovered, each with reasons measured with `ctx`."""
+    roles = problem.policy.roles
     filled = units_deployed(assignments)
-    shortfalls = []
+    out = []
     for event, tour, role, short in short_roles(problem, demand, assignments):
         spec = roles[role]
         cover = measure(ctx, event, tour, role, short)
         got = filled.get((event.external_id, tour.index, role), 0)
-        shortfalls.append(
+        out.append(
             Shortfall(
                 event_id=event.external_id,
                 tour_index=tour.index,
@@ -81,13 +97,8 @@ def assemble(
                 reasons=reasons(cover, spec.label),
             )
         )
-    shortfalls.sort(key=lambda s: (s.day, s.event_id, s.tour_index, s.role))
-    return Plan(
-        allocations=allocations_of(assignments, day_of),
-        assignments=sorted(assignments, key=lambda a: (a.day, a.event_id, a.tour_index, a.unit_id, a.slot)),
-        shortfalls=shortfalls,
-        stages=stages,
-    )
+    out.sort(key=lambda s: (s.day, s.event_id, s.tour_index, s.role))
+    return out
 
 
 def measure_quality(problem: PlanningProblem, plan: Plan, bound: Bound, bound_wait: float) -> PlanQuality:
@@ -106,4 +117,4 @@ def gap(objective: float, bound: float) -> float:
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
 
 
-__all__ = ["PlanQuality", "assemble", "gap", "measure_quality", "reasons"]
+__all__ = ["PlanQuality", "assemble", "gap", "measure_quality", "reasons", "shortfalls_of"]
