@@ -117,6 +117,24 @@ async def dataset_versions(conn: AsyncConnection) -> dict[str, int]:
     return {name: version for name, version in rows}
 
 
+async def lock_dataset(conn: AsyncConnection, name: str) -> None:
+    """Serialise the writers of one dataset: the first statement of a write transaction that reads
+    rows before deciding what to write (an import's "unchanged", an event's "exists").
+
+    Without it two imports of the same ids each read the rows before the other commits, and a row one
+    of them found unchanged keeps the other's value: a state no serial order gives. SQLite: BEGIN
+    IMMEDIATE takes the write lock before the first read (Python's sqlite3 module would begin only at
+    the first write, leaving the reads outside the transaction). PostgreSQL: the dataset's version
+    row FOR UPDATE; every later statement of the transaction (READ COMMITTED) then sees every writer
+    that held the lock before."""
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    await conn.execute(
+        select(DatasetVersion.version).where(DatasetVersion.name == name).with_for_update()
+    )
+
+
 async def bump_dataset(conn: AsyncConnection, name: str) -> int:
     await conn.execute(
         update(DatasetVersion)

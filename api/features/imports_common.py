@@ -9,7 +9,7 @@ import anyio.to_thread
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.repositories import bump_dataset, policy_version, upsert_rows
+from api.db.repositories import bump_dataset, dataset_versions, lock_dataset, policy_version, upsert_rows
 from api.features.common import Schema
 from api.imports import ImportContext
 from planner.reference import london
@@ -46,12 +46,11 @@ async def run_import(
     items = await anyio.to_thread.run_sync(parse, data, ctx)
     rows = [to_values(i) for i in items]
     async with conn.begin():
+        await lock_dataset(conn, dataset)  # imports of one dataset run one after another (serializable)
         counts = await upsert_rows(conn, table, key, fields, rows)
         if counts.inserted or counts.updated:
             version = await bump_dataset(conn, dataset)
         else:
-            from api.db.repositories import dataset_versions
-
             version = (await dataset_versions(conn))[dataset]
     if conn.dialect.name == "postgresql" and counts.inserted + counts.updated >= ANALYZE_AFTER_ROWS:
         # fresh planner statistics after a bulk load, or PostgreSQL sorts instead of using the indexes

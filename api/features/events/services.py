@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.engine import Reader, utcnow
 from api.db.models import EventRow
-from api.db.repositories import EVENT_FIELDS, bump_dataset, event_values, page
+from api.db.repositories import EVENT_FIELDS, bump_dataset, event_values, lock_dataset, page
 from api.features.common import page_info
 from api.features.events.schemas import DemandIn, EventFields, EventOut, EventPage
 from api.features.imports_common import ImportReport, import_context, run_import
@@ -152,6 +152,7 @@ async def list_events(
 async def create(conn: AsyncConnection, external_id: str, data: EventFields) -> EventOut:
     event = await checked(conn, to_event(external_id, data))
     async with conn.begin():
+        await lock_dataset(conn, "calendar")
         found = await conn.execute(select(EventRow.external_id).where(EventRow.external_id == external_id))
         if found.first():
             raise ProblemError(409, f"Event {external_id!r} exists; use PUT to change it.")
@@ -165,6 +166,7 @@ async def replace(conn: AsyncConnection, external_id: str, data: EventFields) ->
     """The calendar version moves on only if something changed."""
     event = await checked(conn, to_event(external_id, data))
     async with conn.begin():
+        await lock_dataset(conn, "calendar")
         row = await load(conn, external_id)
         values = event_values(event)
         if tuple(getattr(row, f) for f in EVENT_FIELDS) != tuple(values[f] for f in EVENT_FIELDS):
@@ -180,6 +182,7 @@ async def replace(conn: AsyncConnection, external_id: str, data: EventFields) ->
 async def cancel(conn: AsyncConnection, external_id: str) -> EventOut:
     """Marks the event cancelled; it stays in history and in earlier plans. Idempotent."""
     async with conn.begin():
+        await lock_dataset(conn, "calendar")
         row = await load(conn, external_id)
         if row.status != "cancelled":
             await conn.execute(

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.engine import Reader, utcnow
 from api.db.models import PolicyVersion
-from api.db.repositories import bump_dataset, dumps, policy_version
+from api.db.repositories import bump_dataset, dumps, lock_dataset, policy_version
 from api.features.policy.schemas import PolicyOut, PolicyUpdate, PolicyVersionOut
 from api.problems import ProblemError
 from planner.domain import Floors, Policy
@@ -58,6 +58,7 @@ async def store(conn: AsyncConnection, data: PolicyUpdate, key_id: str) -> Polic
     if problems:
         raise ProblemError(422, "The policy is not valid.", errors=problems, kind="invalid-policy")
     async with conn.begin():
+        await lock_dataset(conn, "policy")
         latest = (await conn.execute(select(func.max(PolicyVersion.version)))).scalar_one() or 0
         await conn.execute(
             insert(PolicyVersion).values(
