@@ -171,6 +171,11 @@ def _protest_parts(n: int, rng: random.Random, march: bool) -> dict[str, int]:
     return _fill(n, p)
 
 
+def protest_demand(n: int, rng: random.Random, march: bool) -> tuple[RoleDemand, ...]:
+    """The demo's demand mix for a protest of `n` officers a tour (short-notice streams use it)."""
+    return _demand(_protest_parts(n, rng, march))
+
+
 # --------------------------------------------------------------------------- reference tables
 
 _FIRST = (

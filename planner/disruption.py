@@ -128,7 +128,9 @@ def price(
         kind: ChangeKind = "withdrawn"
         cost_class = WITHDRAWN
     else:
-        tour = Tour(event_id=after.event_id, index=after.tour_index, day=day, start=after.start, end=after.end)
+        tour = Tour(
+            event_id=after.event_id, index=after.tour_index, day=day, start=after.start, end=after.end
+        )
         if before is not None and (before.event_id, before.tour_index) == (after.event_id, after.tour_index):
             kind, cost_class = "retimed", RETIMED
         elif before is not None:
@@ -150,7 +152,11 @@ def price(
             hours_of_notice = (after.start - as_of).total_seconds() / 3600.0
             if hours_of_notice < replanning.due_notice_hours:
                 early = (old.start - after.start).total_seconds() / 3600.0
-                multiplier = 1.0 if officer.rank in policy.costs.no_overtime_ranks else policy.costs.overtime_multiplier
+                multiplier = (
+                    1.0
+                    if officer.rank in policy.costs.no_overtime_ranks
+                    else policy.costs.overtime_multiplier
+                )
                 pay += early * multiplier
                 if cost_class in (RETASKED, MOVED, RETIMED):
                     cost_class = EARLY_START
@@ -197,4 +203,10 @@ def diff(
 
 def _same_duty(a: Assignment, b: Assignment) -> bool:
     """Same event tour at the same times: renumbering a unit is not a change an officer notices."""
-    return (a.event_id, a.tour_index, a.start, a.end, a.role) == (b.event_id, b.tour_index, b.start, b.end, b.role)
+    return (a.event_id, a.tour_index, a.start, a.end, a.role) == (
+        b.event_id,
+        b.tour_index,
+        b.start,
+        b.end,
+        b.role,
+    )

@@ -276,6 +276,38 @@ class Roster:
         self.on_event[rows, day] = False
         self.abstractions[rows] -= 1
 
+    def set_available(self, row: int, day: int, available: bool) -> None:
+        """Make one officer-day unavailable (sickness, court, leave granted after publication) or
+        available again (leave withdrawn: the rostered duty comes back), in the published roster
+        as well as the plan's. The caller takes back any event tour on that day first."""
+        if self.on_event[row, day]:
+            raise ValueError("take the officer's event tour back before changing their availability")
+        if available:
+            status, start, end, hours = self._pattern_duty(row, day)
+        else:
+            status, start, end, hours = ON_LEAVE, int(NONE), int(NONE), 0.0
+        window = self.window_of_day[day]
+        self.window_hours[row, window] += hours - self.rostered_hours[row, day]
+        self.status[row, day] = status
+        for array, value in zip(
+            (self.start, self.end, self.rostered_hours), (start, end, hours), strict=True
+        ):
+            array[row, day] = value
+        for array, value in zip(self._base, (start, end, hours), strict=True):
+            array[row, day] = value
+
+    def _pattern_duty(self, row: int, day: int) -> tuple[int, int, int, float]:
+        """(status, start, end, hours) the officer's shift pattern rosters on `day`."""
+        officer = self.officers[row]
+        cycle = self.policy.shift_patterns[officer.shift_pattern].cycle
+        offset = (self.day0 - self.policy.pattern_epoch).days + day + officer.pattern_offset
+        code = cycle[offset % len(cycle)]
+        if code == REST:
+            return RESTING, int(NONE), int(NONE), 0.0
+        tour = self.policy.tour_times[code]
+        start = day * 1440 + tour.start_minute
+        return ON, start, start + int(round(tour.hours * 60)), float(tour.hours)
+
 
 def class_key(
     officer: Officer, relevant_skills: frozenset[str], skills: frozenset[str]

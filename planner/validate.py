@@ -12,10 +12,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from planner.domain import DUTY_ROLES, Officer, PlanningProblem, Struct
+from planner.domain import DUTY_ROLES, Event, Officer, PlanningProblem, Struct
 from planner.facts import (
     Cover,
     PlanFacts,
@@ -30,7 +31,7 @@ from planner.facts import (
     rostered_hours,
 )
 from planner.plan import Assignment, Plan
-from planner.rules import LEAVE, REST, effective_skills, fits_slot, rostered_tour
+from planner.rules import LEAVE, REST, effective_skills, event_tours, fits_slot, rostered_tour
 
 KNOWN_OFFICER_AND_EVENT = "Known officer and event"
 OFFICER_FROM_OWN_UNIT = "Officer from own unit"
@@ -594,3 +595,58 @@ def validate(problem: PlanningProblem, plan: Plan) -> list[Violation]:
     order = {rule: i for i, rule in enumerate(RULES)}
     out.sort(key=lambda v: order.get(v.rule, len(order)))  # stable: keeps each check's own order
     return out
+
+
+def validate_change(
+    problem: PlanningProblem, plan: Plan, officers: set[str], days: set[dt.date]
+) -> list[Violation]:
+    """Every violation a change to a valid plan can have caused: the same checks as `validate`,
+    over everything the change can reach. A change that touched the duties of `officers` and the
+    deployments on `days` can break only rules about those officers (checked over the whole
+    horizon, so rest and rest-day spacing across the edge of the re-planned days are seen), about
+    tours on those days, and the floors of those days; everything else is as it was in the parent
+    version, which passed `validate`.
+
+    The checks run on a sub-plan (those officers' assignments, and every assignment on those days)
+    and only findings inside the scope are kept: a finding outside it would be an artefact of the
+    assignments left out. Floors are checked day by day on the touched days alone."""
+    sub = Plan(
+        assignments=[a for a in plan.assignments if a.service_number in officers or a.day in days],
+        shortfalls=[s for s in plan.shortfalls if s.day in days],
+    )
+    wanted = {a.event_id for a in sub.assignments} | {s.event_id for s in sub.shortfalls}
+    events = tuple(e for e in problem.events if e.external_id in wanted or _has_tour_on(e, problem, days))
+    scoped = msgspec.structs.replace(problem, events=events)
+    facts = plan_facts(scoped, sub)
+    covers = coverage(facts)
+    found: list[Violation] = []
+    for check in (
+        check_known,
+        check_own_unit,
+        check_rank_and_skill,
+        check_leave,
+        check_one_tour_a_day,
+        check_rest_between_tours,
+        check_rest_day_spacing,
+        check_average_weekly_hours,
+        check_rest_day_flag,
+    ):
+        found.extend(v for v in check(facts) if v.service_number in officers or v.day in days)
+    found.extend(v for v in check_unit_composition(facts) if v.day in days)
+    found.extend(v for v in check_over_deployment(facts, covers) if v.day in days)
+    found.extend(v for v in check_shortfall_accounting(facts, covers) if v.day in days)
+    for day in sorted(days):
+        if not problem.start <= day <= problem.end:
+            continue
+        one_day = msgspec.structs.replace(scoped, start=day, end=day)
+        day_plan = Plan(assignments=[a for a in sub.assignments if a.day == day])
+        found.extend(check_floors(plan_facts(one_day, day_plan)))
+    order = {rule: i for i, rule in enumerate(RULES)}
+    found.sort(key=lambda v: order.get(v.rule, len(order)))
+    return found
+
+
+def _has_tour_on(event: Event, problem: PlanningProblem, days: set[dt.date]) -> bool:
+    if event.status != "planned" or not days:
+        return False
+    return any(t.day in days for t in event_tours(event, problem.policy))

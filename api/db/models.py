@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -251,3 +252,104 @@ class PlanEventKpi(Base):
     priority: Mapped[str] = mapped_column(String(16))
     short: Mapped[int] = mapped_column(Integer)
     data: Mapped[str] = mapped_column(Text)
+
+
+class PlanVersion(Base):
+    """A published plan and every version re-planned from it, a lineage per root plan (`series`).
+
+    Version 1 is the published plan itself (its assignments stay in the plan's rows); each later
+    version stores only what it changed in its parent (`delta`: zlib(msgpack(solver.replan.
+    VersionDelta))), so a year's lineage of small changes stays small. (series, number) is unique:
+    two re-plans of the same version race to number + 1 and exactly one wins."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("series", "number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    series: Mapped[str] = mapped_column(ForeignKey("plans.job_id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # published | replan
+    author: Mapped[str | None] = mapped_column(String(24), nullable=True)  # API key id
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    as_of: Mapped[dt.datetime] = mapped_column(DateTime())  # notice is counted from here
+    published_through: Mapped[dt.date | None] = mapped_column(Date(), nullable=True)
+    input_hash: Mapped[str] = mapped_column(ForeignKey("problem_snapshots.hash"))
+    delta: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    inputs: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: the input changes answered
+    stats: Mapped[str] = mapped_column(Text, default="{}")
+    assignments_added: Mapped[int] = mapped_column(Integer, default=0)
+    assignments_removed: Mapped[int] = mapped_column(Integer, default=0)
+    officers_changed: Mapped[int] = mapped_column(Integer, default=0)
+    disruption_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    officers_short: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PlanChange(Base):
+    """One officer-day a version changed: the change log and the notification list."""
+
+    __tablename__ = "plan_changes"
+    __table_args__ = (
+        Index("ix_plan_changes_series_day", "series", "day"),
+        Index("ix_plan_changes_series_officer", "series", "service_number"),
+        Index("ix_plan_changes_series_event", "series", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    series: Mapped[str] = mapped_column(String(36))
+    version_id: Mapped[str] = mapped_column(ForeignKey("plan_versions.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    service_number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200), default="")  # as stored when the change was made
+    unit: Mapped[str] = mapped_column(String(16))
+    day: Mapped[dt.date] = mapped_column(Date())
+    kind: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the duty after, else before
+    before: Mapped[str] = mapped_column(Text)  # JSON planner.disruption.Duty
+    after: Mapped[str] = mapped_column(Text)
+    notice_days: Mapped[int] = mapped_column(Integer)
+    clear_days: Mapped[int] = mapped_column(Integer)
+    cost_class: Mapped[str] = mapped_column(String(64))
+    pay: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float)
+    notify: Mapped[bool] = mapped_column(Boolean)  # inside the published horizon: the officer is told
+
+
+class PlanPin(Base):
+    __tablename__ = "plan_pins"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    series: Mapped[str] = mapped_column(ForeignKey("plans.job_id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(200))
+    tour_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    service_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class IdempotentRequest(Base):
+    """A POST answered once per (key id, Idempotency-Key): a retry gets the first answer."""
+
+    __tablename__ = "idempotent_requests"
+
+    key_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class OfficerAbsence(Base):
+    """Why an officer became unavailable (the dates also go into their leave, which plans read)."""
+
+    __tablename__ = "officer_absences"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    service_number: Mapped[str] = mapped_column(ForeignKey("officers.service_number"), index=True)
+    start: Mapped[dt.date] = mapped_column(Date())
+    end: Mapped[dt.date] = mapped_column(Date())
+    reason: Mapped[str] = mapped_column(String(32))  # sickness, court, leave, training, other
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
