@@ -117,11 +117,19 @@ def _stop_with_parent() -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    import signal
+
+    # Stop requests that land while the worker is still importing or migrating are kept, not lost
+    # to the default handler (which would end the process with -SIGTERM mid-migration).
+    stop_requested: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stop_requested.append(signum))
+
     from api.jobs import run_worker
     from api.settings import Settings
 
     _logging()
-    return run_worker(Settings.from_env())
+    return run_worker(Settings.from_env(), stop_requested=lambda: bool(stop_requested))
 
 
 def _create_key(args: argparse.Namespace) -> int:

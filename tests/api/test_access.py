@@ -118,8 +118,10 @@ class Fixtures:
         self.frontier_id = frontier.json()["job"]["id"]
 
     def fresh_queued_job(self) -> str:
+        # submitted by the scheduler: a scheduler may cancel its own jobs, a planner any job
+        # (who may cancel whose job: tests/api/test_job_lifecycle.py)
         r = self.s.client.post(
-            "/plans", json={"start": "2027-03-01", "end": "2027-03-02"}, headers=self.s.h(P)
+            "/plans", json={"start": "2027-03-01", "end": "2027-03-02"}, headers=self.s.h(S)
         )
         return r.json()["id"]  # type: ignore[no-any-return]
 

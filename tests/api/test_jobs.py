@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 
 from api.db.engine import make_sync_engine, utcnow
 from api.db.models import Job, PlanAssignment, PlanRecord
-from api.jobs import Worker, store_result
+from api.jobs import Worker
+from api.jobs.kinds import PLAN, PlanResult
 from tests.api import data
 from tests.api.conftest import Service
 
@@ -283,8 +284,15 @@ def test_stale_running_job_is_reclaimed_and_finishes_once(service: Service) -> N
         plan_blob = conn.execute(select(PlanRecord.plan_blob).where(PlanRecord.job_id == job_id)).scalar_one()
     import zlib
 
+    import msgspec
+
+    from planner.evaluate import evaluate
+    from planner.plan import Plan
+
+    plan = msgspec.msgpack.decode(zlib.decompress(plan_blob), type=Plan)
+    result = PlanResult(plan=plan, evaluation=evaluate(snap.problem, plan))
     with worker.engine.begin() as conn:
-        assert store_result(conn, job_id, snap, zlib.decompress(plan_blob), None, 0.1, worker.id) is False
+        assert PLAN.store(conn, job_id, snap, result, 0.1) is False
     assert _count(service, PlanRecord, job_id) == 1
     worker.engine.dispose()
 

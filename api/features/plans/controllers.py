@@ -117,9 +117,10 @@ class PlanController(Controller):
         status_code=202,
         responses=problem_responses(409),
     )
-    async def cancel(self, conn: Conn, job_id: JobId) -> JobOut:
-        """Cancels a queued job at once; a running job stops within 2 s (poll it to see `cancelled`)."""
-        return await services.cancel(conn, job_id)
+    async def cancel(self, request: Request[Any, Any, Any], conn: Conn, job_id: JobId) -> JobOut:
+        """Cancels a queued job at once; a running job stops within 2 s (poll it to see `cancelled`).
+        The key that submitted the job or a planner may cancel it (403 otherwise)."""
+        return await services.cancel(conn, job_id, principal(request))
 
     # ---------------------------------------------------------------- results
 

@@ -6,15 +6,16 @@ import datetime as dt
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.engine import Reader, utcnow
-from api.db.models import Job, OfficerRow, PlanAssignment, PlanRecord, PlanShortfall, PolicyVersion
-from api.db.repositories import dumps, page
+from api.auth import Principal
+from api.db.engine import Reader
+from api.db.models import Job, OfficerRow, PlanAssignment, PlanRecord, PlanShortfall
+from api.db.repositories import page
 from api.features.common import page_info
 from api.features.plans.schemas import Inputs, JobOut, JobPage, NamedAssignment, PlanRequest, ShortfallOut
-from api.jobs import CANCELLED, FINAL, QUEUED, RUNNING, new_job_id
+from api.jobs import service as lifecycle
 from api.problems import ProblemError
 
 MAX_HORIZON_DAYS = 400
@@ -92,33 +93,7 @@ async def enqueue(
 ) -> str:
     """Queue a solve job (a plan or a frontier; `options` tells the worker how to run it) and return
     its id."""
-    async with conn.begin():
-        if policy_version is not None:
-            found = await conn.execute(
-                select(PolicyVersion.version).where(PolicyVersion.version == policy_version)
-            )
-            if found.first() is None:
-                raise ProblemError(422, f"policy version {policy_version} does not exist.")
-        job_id = new_job_id()
-        await conn.execute(
-            insert(Job).values(
-                id=job_id,
-                kind=kind,
-                status=QUEUED,
-                stage="queued",
-                percent=0.0,
-                message="waiting for a worker",
-                start=start,
-                end=end,
-                policy_version=policy_version,
-                options=dumps(options),
-                created_at=utcnow(),
-                attempts=0,
-                cancel_requested=False,
-                created_by=key_id,
-            )
-        )
-    return job_id
+    return await lifecycle.enqueue(conn, kind, start, end, policy_version, options, key_id)
 
 
 async def load_job(conn: Reader, job_id: str) -> Any:
@@ -145,28 +120,10 @@ async def get_job(conn: Reader, job_id: str) -> JobOut:
     return job_out(row, plan)
 
 
-async def cancel(conn: AsyncConnection, job_id: str) -> JobOut:
-    """A queued job is cancelled at once; a running one is flagged and its worker stops it (< 2 s)."""
-    async with conn.begin():
-        row = await load_job(conn, job_id)
-        if row.status == QUEUED:
-            await conn.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == QUEUED)
-                .values(
-                    status=CANCELLED,
-                    stage=CANCELLED,
-                    cancel_requested=True,
-                    message="cancelled before it ran",
-                    finished_at=utcnow(),
-                )
-            )
-        elif row.status == RUNNING:
-            await conn.execute(
-                update(Job).where(Job.id == job_id).values(cancel_requested=True, message="cancel requested")
-            )
-        elif row.status != CANCELLED and row.status in FINAL:
-            raise ProblemError(409, f"The job has already {row.status}; there is nothing to cancel.")
+async def cancel(conn: AsyncConnection, job_id: str, actor: Principal) -> JobOut:
+    """A queued job is cancelled at once; a running one is flagged and its worker stops it (< 2 s).
+    The submitter or a planner may cancel (api.jobs.service); the actor is recorded."""
+    await lifecycle.cancel(conn, job_id, actor)
     return await get_job(conn, job_id)
 
 
