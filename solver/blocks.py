@@ -13,10 +13,10 @@ Blocks run in two phases so that they can be solved in parallel: blocks of one p
 `max_consecutive_work_days + 1` days apart (no rest rule reaches across that gap; see
 `phase_blocks`), and the second phase sees every deployment of the first. The one rule that does
 reach across the gap, the average weekly hours over a reference period, is re-checked when
-phases are merged (`pipeline.enforce_weekly_hours`).
+phases are merged (`phases.enforce_weekly_hours`).
 
-`plan_block(BlockTask) -> BlockResult` is a plain function over serialisable inputs: it runs in a
-local process pool today and can run on any machine that holds the problem.
+`plan_block(context, BlockTask) -> BlockResult` is a task over serialisable input: it runs on
+whichever worker of the solve's executor holds the problem (solver/executor.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from planner.domain import PlanningProblem, Struct
 from planner.plan import Assignment
@@ -31,6 +32,9 @@ from solver.allocation.model import DayResult
 from solver.live import DayPlanner, TourDemands, apply, residual, take_back
 from solver.release import ReleaseBroker
 from solver.rostering import UnfilledUnits
+
+if TYPE_CHECKING:
+    from solver.executor import WorkerContext
 
 # Unit numbers only need to be unique per event tour, role and source; each re-solve of a day
 # starts a fresh range.
@@ -154,6 +158,11 @@ class _Block:
         self.remove(pinned + made)
         self.restore(old)
         return False
+
+
+def plan_block(context: WorkerContext, task: BlockTask) -> BlockResult:
+    """One block of days, allocated and named, on a worker holding the problem."""
+    return run_block(context.problem, context.planner, context.demand, task)
 
 
 def run_block(

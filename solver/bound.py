@@ -18,15 +18,17 @@ do on that day:
 - floors are counted with nothing yet taken; on-duty pay at the day's longest rostered tour.
 
 Whole units, the link between days and the hours cap are all relaxed, so the sum is a bound, not
-an estimate. `plan_bound_days` runs the days as tasks in the solve's worker pool.
+an estimate. `plan_bound_days` runs the days as tasks on the solve's executor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +39,10 @@ from solver.allocation.families import duty_release
 from solver.allocation.inputs import DayInput, Release, SupplyIndex, build_day_input
 from solver.allocation.model import build, class_fits
 from solver.allocation.variables import STATUSES, AllocationVariables, on_duty, release_side
-from solver.live import TourDemands
+from solver.live import TourDemands, tours_by_day
+
+if TYPE_CHECKING:
+    from solver.executor import SolveExecutor, WorkerContext
 
 DAYS_PER_TASK = 8
 MAX_PRICING_ROUNDS = 3
@@ -139,15 +144,10 @@ class _Relaxation:
         return make
 
 
-def bound_days(days: list[dt.date]) -> list[DayBound]:
-    """The LP bound of each day (runs in a solver worker holding the published roster)."""
-    import time
-
-    from solver.pipeline import worker_state
-
-    state = worker_state()
-    problem, demand = state.problem, state.demand
-    planner = state.planner
+def bound_days(context: WorkerContext, days: list[dt.date]) -> list[DayBound]:
+    """The LP bound of each day (a task: the worker's planner holds the published roster)."""
+    problem, demand = context.problem, context.demand
+    planner = context.planner
     roster, index = planner.roster, planner.index
     relaxation = _Relaxation(roster, problem, demand)
     out = []
@@ -282,7 +282,7 @@ def _price_omitted(
     return out
 
 
-def plan_bound_days(pool: Executor, days: list[dt.date]) -> list[Future[list[DayBound]]]:
+def plan_bound_days(pool: SolveExecutor, days: list[dt.date]) -> list[Future[list[DayBound]]]:
     return [pool.submit(bound_days, days[i : i + DAYS_PER_TASK]) for i in range(0, len(days), DAYS_PER_TASK)]
 
 
@@ -292,12 +292,10 @@ def combine(parts: list[DayBound]) -> Bound:
 
 
 def plan_bound(problem: PlanningProblem) -> Bound:
-    """The bound on its own, in this process (for tests and small instances)."""
-    import msgspec
+    """The bound on its own, in this thread (for tests and small instances)."""
+    from solver.executor import InProcess
 
-    from solver.pipeline import InProcessExecutor, tours_by_day
-
-    with InProcessExecutor(msgspec.msgpack.encode(problem)) as pool:
+    with InProcess(problem) as pool:
         futures = plan_bound_days(pool, list(tours_by_day(problem)))
         return combine([b for f in futures for b in f.result()])
 

@@ -21,10 +21,9 @@ from planner.cover import CoverContext, SourceCover, measure, pick_units
 from planner.domain import Event, PlanningProblem, Struct, Tour
 from planner.plan import Assignment
 from planner.roster import Roster
-from solver.live import units_deployed
+from solver.executor import SolveCancelled
+from solver.live import TourDemands, units_deployed
 from solver.rostering import deploy_unit
-
-TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
 
 
 class Completion(Struct):
@@ -83,8 +82,6 @@ def complete(
         checked += len(shortfalls)
         for event, tour, role, short in shortfalls:
             if should_stop():
-                from solver.pipeline import SolveCancelled
-
                 raise SolveCancelled
             key = (event.external_id, tour.index, role)
             while short > 0:

@@ -40,6 +40,7 @@ from planner.facts import on_duty_table
 from planner.plan import Plan, Progress, StageStats
 from planner.roster import Roster, officer_classes
 from planner.rules import floor_retained
+from planner.stages import Stage
 from solver.allocation.inputs import DayInput, SupplyIndex, _floor_headroom, build_day_input
 from solver.allocation.model import DayResult, solve_day
 from solver.allocation.variables import REST_DAY
@@ -453,7 +454,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def _report(report: Callable[[Progress], None], done: int, total: int) -> None:
     report(
-        Progress(stage="allocation", done=done, total=total, message=f"frontier: {done} of {total} points")
+        Progress(
+            stage=Stage.ALLOCATION, done=done, total=total, message=f"frontier: {done} of {total} points"
+        )
     )
 
 
@@ -464,7 +467,7 @@ def frontier_plan(result: Frontier) -> Plan:
     guarantee (progress, cancel, crash recovery, exactly one result) applies unchanged."""
     stages = [
         StageStats(
-            name="frontier",
+            name=Stage.FRONTIER,
             status="DONE",
             seconds=p.seconds,
             details={
@@ -477,7 +480,7 @@ def frontier_plan(result: Frontier) -> Plan:
     ]
     stages.append(
         StageStats(
-            name="frontier-total",
+            name=Stage.FRONTIER_TOTAL,
             status="DONE",
             seconds=result.wall_seconds,
             details={
@@ -491,10 +494,10 @@ def frontier_plan(result: Frontier) -> Plan:
 
 def points_of(stages: list[StageStats]) -> list[FrontierPoint]:
     """Frontier points back from a stored frontier Plan's stages."""
-    named = any(s.name == "frontier-total" and s.details.get("named") for s in stages)
+    named = any(s.name == Stage.FRONTIER_TOTAL and s.details.get("named") for s in stages)
     out = []
     for s in stages:
-        if s.name != "frontier":
+        if s.name != Stage.FRONTIER:
             continue
         d = s.details
         out.append(

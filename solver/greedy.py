@@ -35,6 +35,7 @@ from planner.domain import DUTY_ROLES, PRIORITIES, Event, PlanningProblem, RoleS
 from planner.plan import Allocation, Assignment, Plan, Shortfall, StageStats
 from planner.roster import ON, RESTING, IntArray, Roster, officer_classes
 from planner.rules import event_tours, fits_slot
+from planner.stages import Stage
 
 METHOD = "greedy"
 NO_UNIT = "Greedy: no source could form the unit"
@@ -419,7 +420,7 @@ class GreedyPlanner:
                 self.fill(item, role, count)
         seconds = time.perf_counter() - started
         stats = StageStats(
-            name="greedy",
+            name=Stage.GREEDY,
             status="DONE",
             seconds=seconds,
             details={

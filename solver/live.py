@@ -17,6 +17,7 @@ import numpy as np
 from planner.domain import Event, PlanningProblem, Tour
 from planner.plan import Assignment
 from planner.roster import IntArray, Roster
+from planner.rules import event_tours
 from solver.allocation.inputs import SupplyIndex, build_day_input
 from solver.allocation.model import DayResult, UnitAllocation, solve_day
 from solver.rostering import UnfilledUnits, UnitRequest, roster_requests
@@ -25,6 +26,19 @@ if TYPE_CHECKING:
     from solver.release import ReleaseBroker
 
 TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
+
+
+def tours_by_day(problem: PlanningProblem) -> dict[dt.date, TourDemands]:
+    """Every planned event tour in the horizon with its demand (role, units), by day."""
+    out: dict[dt.date, TourDemands] = defaultdict(list)
+    for event in problem.events:
+        if event.status != "planned" or not event.demand:
+            continue
+        demands = [(d.role, d.count) for d in event.demand if d.count > 0]
+        for tour in event_tours(event, problem.policy):
+            if problem.start <= tour.day <= problem.end:
+                out[tour.day].append((event, tour, list(demands)))
+    return dict(sorted(out.items()))
 
 
 def apply(roster: Roster, assignments: Iterable[Assignment]) -> list[tuple[int, IntArray]]:

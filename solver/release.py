@@ -23,9 +23,7 @@ from planner.plan import Assignment
 from planner.roster import ON, BoolArray, IntArray, Roster
 from solver.allocation.inputs import Release
 from solver.allocation.variables import RELEASED_AFTER, RELEASED_BEFORE
-from solver.live import units_deployed
-
-TourDemands = list[tuple[Event, Tour, list[tuple[str, int]]]]
+from solver.live import TourDemands, units_deployed
 
 
 @dataclass
