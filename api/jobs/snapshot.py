@@ -20,7 +20,7 @@ from api.db.compat import decode_lenient
 from api.db.engine import utcnow
 from api.db.models import DatasetVersion, EventRow, OfficerRow, PolicyVersion, ProblemSnapshot
 from api.db.repositories import EVENT_COLUMNS, OFFICER_COLUMNS, event_from_row, officer_from_row
-from planner.domain import PlanningProblem, Policy
+from planner.domain import Event, Officer, PlanningProblem, Policy
 from planner.reference import london
 
 # Counts in a snapshot and in a stored plan's rows (officers required, filled, short) are 32-bit
@@ -52,6 +52,28 @@ class Snapshot:
 def build_problem(conn: Connection, start: dt.date, end: dt.date, policy_version: int | None) -> Snapshot:
     """Read the inputs in one transaction and make the PlanningProblem the job solves."""
     versions = dict(conn.execute(select(DatasetVersion.name, DatasetVersion.version)).all())
+    version, policy = read_policy(conn, policy_version)
+    problem = PlanningProblem(
+        organisation=london(),
+        officers=read_officers(conn),
+        events=read_events(conn, start, end),
+        policy=policy,
+        start=start,
+        end=end,
+    )
+    check_problem(problem)
+    digest = hashlib.sha256(msgspec.msgpack.encode(problem)).hexdigest()
+    return Snapshot(
+        hash=digest,
+        problem=problem,
+        calendar_version=versions.get("calendar", 0),
+        officers_version=versions.get("officers", 0),
+        policy_version=version,
+    )
+
+
+def read_policy(conn: Connection, policy_version: int | None) -> tuple[int, Policy]:
+    """The given policy version, or the latest."""
     query = select(PolicyVersion.version, PolicyVersion.body)
     query = (
         query.where(PolicyVersion.version == policy_version)
@@ -61,32 +83,27 @@ def build_problem(conn: Connection, start: dt.date, end: dt.date, policy_version
     prow = conn.execute(query.limit(1)).first()
     if prow is None:
         raise InputError(f"policy version {policy_version} does not exist")
-    policy = decode_lenient(prow.body, Policy)
-    officers = tuple(
+    return prow.version, decode_lenient(prow.body, Policy)
+
+
+def read_officers(conn: Connection) -> tuple[Officer, ...]:
+    return tuple(
         officer_from_row(r)
         for r in conn.execute(select(*OFFICER_COLUMNS).order_by(OfficerRow.service_number))
     )
-    lo = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=1)  # overnight tours start the day before
+
+
+def read_events(conn: Connection, start: dt.date, end: dt.date) -> tuple[Event, ...]:
+    """Planned events with a tour in [start, end] (overnight tours start the day before)."""
+    lo = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=1)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    events = tuple(
+    return tuple(
         event_from_row(r)
         for r in conn.execute(
             select(*EVENT_COLUMNS)
             .where(EventRow.status == "planned", EventRow.end >= lo, EventRow.start < hi)
             .order_by(EventRow.start, EventRow.external_id)
         )
-    )
-    problem = PlanningProblem(
-        organisation=london(), officers=officers, events=events, policy=policy, start=start, end=end
-    )
-    check_problem(problem)
-    digest = hashlib.sha256(msgspec.msgpack.encode(problem)).hexdigest()
-    return Snapshot(
-        hash=digest,
-        problem=problem,
-        calendar_version=versions.get("calendar", 0),
-        officers_version=versions.get("officers", 0),
-        policy_version=prow.version,
     )
 
 
