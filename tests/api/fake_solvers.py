@@ -91,3 +91,33 @@ def delivered(
 def without_quality(problem: PlanningProblem, **_: object) -> Plan:
     """A plan as solvers stored it before plans carried their quality."""
     return Plan(stages=[StageStats(name="allocation", status="DONE", seconds=0.1, **STAGE_ONE)])
+
+
+def _spin(seconds: float) -> int:
+    deadline, n = time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        n += 1
+    return n
+
+
+def pooled(
+    problem: PlanningProblem,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Plan:
+    """Like the real solver, keeps a spawned process pool (and so multiprocessing's resource
+    tracker) busy, and never looks at `cancel`: only killing the processes stops it."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_spin, 120.0) for _ in range(2)]
+        n = 0
+        while not all(f.done() for f in futures):
+            n += 1
+            if progress:
+                progress(Progress(stage="allocation", done=n % 100, total=100, message="pooled"))
+            time.sleep(0.05)
+    raise RuntimeError("pooled solver ran out of time")

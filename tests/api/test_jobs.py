@@ -7,9 +7,6 @@ import csv
 import datetime as dt
 import io
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -239,7 +236,6 @@ def test_failed_solve_is_reported(service: Service) -> None:
 
 
 def test_the_solve_runs_at_a_lower_cpu_priority_than_the_api(service: Service) -> None:
-    import os
 
     _load(service)
     job_id = _submit(service)
@@ -351,57 +347,3 @@ def test_claims_are_atomic(service: Service) -> None:
     for w in workers:
         w.engine.dispose()
     assert sorted(claimed) == sorted(ids), "each job claimed exactly once"
-
-
-@pytest.mark.slow
-def test_worker_process_killed_mid_solve_is_recovered(service: Service, tmp_path: Any) -> None:
-    """A real `planner worker` process is SIGKILLed mid-solve; its solve child dies with it, and another
-    worker re-runs the job from the stored snapshot to exactly one result."""
-    _load(service)
-    job_id = _submit(service)
-    env = dict(
-        os.environ,
-        DATABASE_URL=service.settings.db.url,
-        PLANNER_SOLVER="tests.api.fake_solvers:stubborn",
-        PLANNER_WORKER_POLL_SECONDS="0.05",
-        PLANNER_SOLVER_WORKERS="1",
-        PLANNER_LOG_LEVEL="WARNING",
-    )
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, cwd=os.getcwd())
-    try:
-        job = _poll(service, job_id, {"running"}, timeout=30)
-        assert job["status"] == "running"
-        deadline = time.monotonic() + 20
-        while job["stage"] != "allocation" and time.monotonic() < deadline:
-            job = _poll(service, job_id, {"running"})
-        children = subprocess.run(
-            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
-        ).stdout.split()
-        assert children, "the worker runs the solve in a child process"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        deadline = time.monotonic() + 5
-        while any(_alive(int(pid)) for pid in children) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(_alive(int(pid)) for pid in children), "the solve child died with its worker"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert service.client.get(f"/plans/{job_id}", headers=service.h(A)).json()["status"] == "running"
-    time.sleep(1.1)
-    assert service.run_jobs(stale_seconds=1.0) == ["succeeded"]
-    job = service.client.get(f"/plans/{job_id}", headers=service.h(A)).json()
-    assert job["status"] == "succeeded" and job["attempts"] == 2
-    assert _count(service, PlanRecord, job_id) == 1
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purposes
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
