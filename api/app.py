@@ -31,7 +31,7 @@ from api.features.plans.controllers import PlanController
 from api.features.policy.controllers import PolicyController
 from api.features.reference.controllers import DeployableRoleController, ReferenceController
 from api.features.warmup import warm_read_paths
-from api.openapi import SafeStructSchemaPlugin
+from api.openapi import SafeStructSchemaPlugin, contract_plugin_hook, register_contract_plugin
 from api.problems import EXCEPTION_HANDLERS
 from api.settings import Settings
 
@@ -119,13 +119,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
+        on_app_init=[contract_plugin_hook],
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Met event deployment planner",
             version="0.1.0",
             description=(
                 "Plans police event deployments across London while keeping each borough's investigation "
-                "capacity. Every endpoint except /health and /schema needs an API key in `X-API-Key`."
+                "capacity. Every endpoint except /health and /schema needs an API key in `X-API-Key`. "
+                "Errors are RFC 9457 Problem Details (`application/problem+json`); timestamps are RFC 3339 "
+                "with an offset (event times carry London's)."
             ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             }
         ),
     )
+    register_contract_plugin(app)
     _check_guards(app)
     return app
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from api.db.models import EventRow, OfficerRow, PlanAssignment
 from api.problems import ImportRejected, RowError
 from planner.domain import (
     DUTY_ROLES,
@@ -58,6 +59,42 @@ EVENT_CSV_COLUMNS = (
 )
 GRADES = ("police-free", "A", "B", "C", "C-IR")
 MAX_EVENT_DAYS = 92  # long-running events (Winter Wonderland: six weeks) need a tour every day
+# Units of one role per tour: more than the force has officers for in any role (the demo year's
+# largest is 3,234 constables at Carnival); a larger count is a typing error that would overflow
+# the solver's integer models.
+MAX_DEMAND_COUNT = 10_000
+
+
+def _length(column: Any) -> int:
+    return int(column.type.length)
+
+
+# What the tables hold (the column specs in api.db.models): a longer value is refused row by row.
+EVENT_ID_LENGTH = _length(EventRow.__table__.c.external_id)
+EVENT_TEXT_LENGTH = {"name": _length(EventRow.__table__.c.name), "venue": _length(EventRow.__table__.c.venue)}
+ROLE_CODE_LENGTH = _length(PlanAssignment.__table__.c.role)
+SERVICE_NUMBER_LENGTH = _length(OfficerRow.__table__.c.service_number)
+OFFICER_NAME_LENGTH = _length(OfficerRow.__table__.c.name)
+# Event ids come from calendars (iCalendar UIDs may look like URLs, so "/" is allowed inside) and are
+# addressed in URLs (percent-encoded): printable ASCII without spaces, not starting with "/", and not
+# "." or ".." (clients resolve those away before sending).
+EVENT_ID_PATTERN = r"^[!-.0-~][!-~]*$"
+SERVICE_NUMBER_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"  # one URL path segment
+
+
+def event_id_problem(value: str) -> str | None:
+    """Why `value` cannot be an event id, or None."""
+    if not value.strip():
+        return "external id is empty"
+    if len(value) > EVENT_ID_LENGTH:
+        return f"external id is longer than {EVENT_ID_LENGTH} characters"
+    if value.startswith("/"):
+        return "external id may not start with '/' (it could not be addressed in a URL)"
+    if not re.fullmatch(EVENT_ID_PATTERN, value):
+        return "external id may hold printable ASCII characters only, without spaces"
+    if value in (".", ".."):
+        return "external id may not be '.' or '..' (URLs resolve them away)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -67,7 +104,7 @@ class ImportContext:
     units: frozenset[str]
     boroughs: dict[str, str]  # ONS code or lower-case name -> ONS code
     roles: frozenset[str]
-    shift_patterns: frozenset[str]
+    shift_patterns: dict[str, int]  # name -> cycle length in days
 
     @classmethod
     def build(cls, organisation: Organisation, policy: Policy) -> ImportContext:
@@ -79,7 +116,7 @@ class ImportContext:
             units=frozenset(organisation.unit_codes()),
             boroughs=boroughs,
             roles=frozenset(policy.roles),
-            shift_patterns=frozenset(policy.shift_patterns),
+            shift_patterns={name: len(p.cycle) for name, p in policy.shift_patterns.items()},
         )
 
 
@@ -169,15 +206,44 @@ def _msgspec_field(message: str) -> str | None:
 
 def _check_officer(officer: Officer, ctx: ImportContext) -> list[tuple[str, str]]:
     problems = []
-    if not officer.service_number.strip():
+    number = officer.service_number
+    if not number.strip():
         problems.append(("service_number", "service number is empty"))
+    elif len(number) > SERVICE_NUMBER_LENGTH or not re.fullmatch(SERVICE_NUMBER_PATTERN, number):
+        problems.append(
+            (
+                "service_number",
+                f"a service number is 1 to {SERVICE_NUMBER_LENGTH} letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit",
+            )
+        )
+    if len(officer.name) > OFFICER_NAME_LENGTH:
+        problems.append(("name", f"name is longer than {OFFICER_NAME_LENGTH} characters"))
     if officer.unit not in ctx.units:
         problems.append(("unit", f"unknown unit {officer.unit!r} (a borough ONS code or central unit code)"))
     unknown = [s for s in officer.skills if s not in SKILLS]
     if unknown:
         problems.append(("skills", f"unknown skill(s) {', '.join(unknown)}"))
-    if officer.shift_pattern not in ctx.shift_patterns:
-        problems.append(("shift_pattern", f"unknown shift pattern {officer.shift_pattern!r}"))
+    cycle = ctx.shift_patterns.get(officer.shift_pattern)
+    if cycle is None:
+        # The rule: an officer's pattern must be in the current policy, so that every stored officer
+        # can be rostered; a new pattern is added to the policy first.
+        problems.append(
+            (
+                "shift_pattern",
+                f"unknown shift pattern {officer.shift_pattern!r}: the current policy has "
+                f"{', '.join(sorted(ctx.shift_patterns))}; to use a new pattern, store a policy that "
+                "defines it first (PUT /policy), then import the officers",
+            )
+        )
+    elif not 0 <= officer.pattern_offset < cycle:
+        problems.append(
+            (
+                "pattern_offset",
+                f"pattern_offset must be from 0 to {cycle - 1} (a day of the {cycle}-day "
+                f"{officer.shift_pattern!r} cycle)",
+            )
+        )
     for leave in officer.leave:
         if leave.end < leave.start:
             problems.append(("leave", f"leave ends ({leave.end}) before it starts ({leave.start})"))
@@ -238,8 +304,15 @@ def _csv_records(
     required: tuple[str, ...],
     convert: Callable[[dict[str, str]], dict[str, Any]],
 ) -> Iterable[tuple[int, int, dict[str, Any] | Exception]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    # newline="": the csv module splits records itself, so CR-only and CRLF line endings both work
+    # and a line break inside a quoted field stays in the field
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ImportRejected(
+            [RowError(line=1, reason=f"unreadable CSV: {exc}", row=0, field="header")], "CSV header"
+        ) from exc
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in columns]
     if missing or unknown:
@@ -250,8 +323,17 @@ def _csv_records(
             parts.append(f"unknown column(s) {', '.join(unknown)}")
         raise ImportRejected([RowError(line=1, reason="; ".join(parts), row=0, field="header")], "CSV header")
     reader.fieldnames = header
-    row = 0
-    for record in reader:
+    row, line = 0, reader.line_num
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
+            # the reader cannot go on after this: report the record's first line and stop
+            yield max(reader.line_num, line + 1), row + 1, ValueError(f"unreadable CSV record: {exc}")
+            return
         row += 1
         line = reader.line_num
         if None in record:
@@ -322,11 +404,14 @@ def parse_officers_json(data: bytes, ctx: ImportContext) -> list[Officer]:
 
 def _check_event(event: Event, ctx: ImportContext) -> list[tuple[str, str]]:
     problems = []
-    if not event.external_id.strip():
-        problems.append(("external_id", "external id is empty"))
-
+    id_problem = event_id_problem(event.external_id)
+    if id_problem:
+        problems.append(("external_id", id_problem))
     if not event.name.strip():
         problems.append(("name", "name is empty"))
+    for name, limit in EVENT_TEXT_LENGTH.items():
+        if len(getattr(event, name)) > limit:
+            problems.append((name, f"{name} is longer than {limit} characters"))
     if event.borough not in ctx.boroughs.values():
         problems.append(("borough", f"unknown borough {event.borough!r} (an ONS code or borough name)"))
     if event.end <= event.start:
@@ -336,8 +421,8 @@ def _check_event(event: Event, ctx: ImportContext) -> list[tuple[str, str]]:
     for d in event.demand:
         if d.role not in ctx.roles:
             problems.append(("demand", f"unknown role {d.role!r} (see the policy's roles)"))
-        if d.count < 1:
-            problems.append(("demand", f"count for {d.role!r} must be at least 1"))
+        if not 1 <= d.count <= MAX_DEMAND_COUNT:
+            problems.append(("demand", f"count for {d.role!r} must be from 1 to {MAX_DEMAND_COUNT:,}"))
     if event.grade is not None and event.kind != "football":
         problems.append(("grade", "only football matches have a grade"))
     return problems
@@ -515,6 +600,8 @@ def _json_items(data: bytes, what: str) -> list[Any]:
         items = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
         raise ImportRejected([RowError(line=1, reason=f"not valid JSON: {exc}")], what) from exc
+    except RecursionError:
+        raise ImportRejected([RowError(line=1, reason="the JSON is nested too deeply")], what) from None
     if not isinstance(items, list):
         raise ImportRejected([RowError(line=1, reason="expected a JSON array of objects")], what)
     return items

@@ -125,8 +125,29 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     )
 
 
+def _raised_reading_the_body(exc: BaseException) -> bool:
+    """Whether the error came out of Litestar decoding the request body (msgspec gives up on JSON
+    nested deeper than the interpreter's recursion limit)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name.startswith("decode_") and "litestar/serialization" in code.co_filename.replace(
+            "\\", "/"
+        ):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    if _raised_reading_the_body(exc):
+        return _problem(request, 400, "The request body is nested too deeply to read.")
+    return internal_error_handler(request, exc)  # anywhere else it is a bug
+
+
 EXCEPTION_HANDLERS = {
     ProblemError: problem_error_handler,
+    RecursionError: recursion_error_handler,
     HTTPException: http_exception_handler,
     IntegrityError: integrity_error_handler,
     Exception: internal_error_handler,

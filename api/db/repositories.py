@@ -130,9 +130,7 @@ async def lock_dataset(conn: AsyncConnection, name: str) -> None:
     if conn.dialect.name == "sqlite":
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    await conn.execute(
-        select(DatasetVersion.version).where(DatasetVersion.name == name).with_for_update()
-    )
+    await conn.execute(select(DatasetVersion.version).where(DatasetVersion.name == name).with_for_update())
 
 
 async def bump_dataset(conn: AsyncConnection, name: str) -> int:

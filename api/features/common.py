@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from pathlib import PurePosixPath
@@ -18,6 +19,7 @@ from litestar.params import PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.engine import Reader
+from api.imports import LONDON
 from api.problems import Problem, ProblemError
 from api.settings import Settings
 
@@ -76,10 +78,19 @@ def event_id(request: Request[Any, Any, Any], routed: PurePosixPath) -> str:
     return str(routed)[1:]
 
 
-LimitParam = QueryParameter(
-    name="limit", ge=1, le=10_000, required=False, description="Page size (bounded by PLANNER_MAX_PAGE_SIZE)."
+# The maximum is PLANNER_MAX_PAGE_SIZE: page_bounds checks it, and the OpenAPI document shows it on
+# every parameter with this description (api.openapi.finish_contract).
+LIMIT_DESCRIPTION = "Page size (at most PLANNER_MAX_PAGE_SIZE)."
+LimitParam = QueryParameter(name="limit", ge=1, required=False, description=LIMIT_DESCRIPTION)
+MAX_OFFSET = 2**63 - 1  # the databases' 64-bit OFFSET
+OffsetParam = QueryParameter(
+    name="offset",
+    ge=0,
+    le=MAX_OFFSET,
+    required=False,
+    description="Rows to skip.",
+    schema_extra={"minimum": 0},  # Litestar 2.25 leaves a bound of 0 out of the document
 )
-OffsetParam = QueryParameter(name="offset", ge=0, required=False, description="Rows to skip.")
 
 
 def page_bounds(
@@ -89,6 +100,16 @@ def page_bounds(
     if limit > settings.server.max_page_size:
         raise ProblemError(400, f"limit may be at most {settings.server.max_page_size}.")
     return limit, offset or 0
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored timestamp (naive UTC) as the API sends it: RFC 3339 with its offset."""
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+def london(value: dt.datetime) -> dt.datetime:
+    """An event time (naive London local, as planner.domain keeps it) with London's offset that day."""
+    return value.replace(tzinfo=LONDON) if value.tzinfo is None else value
 
 
 def page_info(total: int, limit: int, offset: int) -> PageInfo:
@@ -106,9 +127,6 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-ERROR_RESPONSES: dict[int, Any] = {}
 
 
 def problem_responses(*codes: int) -> dict[int, Any]:

@@ -104,7 +104,9 @@ def test_calendar_csv_json_ics_imports_are_idempotent(service: Service) -> None:
     assert (r["inserted"], r["updated"], r["unchanged"], r["version"]) == (0, 0, 2, 2)
     march = c.get("/events/ics-0@tests", headers=h).json()
     assert (
-        march["kind"] == "march" and march["priority"] == "high" and march["start"] == "2027-03-08T11:00:00"
+        march["kind"] == "march"
+        and march["priority"] == "high"
+        and march["start"] == "2027-03-08T11:00:00Z"  # London in March: UTC
     )
     assert march["demand"] == [{"role": "constable", "count": 2}]
 

@@ -25,7 +25,7 @@ from api.features.analysis.schemas import (
     FrontierRequest,
     WhatIfRequest,
 )
-from api.features.common import EventIdPath, event_id, problem_responses
+from api.features.common import EventIdPath, OffsetParam, event_id, problem_responses
 from api.problems import ProblemError
 from planner.analysis.compare import Comparison
 from planner.analysis.explain import RuleImpact
@@ -129,7 +129,7 @@ class AnalysisController(Controller):
         job_id: PlanId,
         event_id: Annotated[str | None, QueryParameter(required=False, description="Only this event")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, required=False)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0, required=False)] = 0,
+        offset: Annotated[int, OffsetParam] = 0,
     ) -> ExplanationPage:
         """For every short event tour and role: the limits that bind, in words and numbers."""
         context = await services.CACHE.get(conn, job_id)

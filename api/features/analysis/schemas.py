@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
+
+from msgspec import Meta
 
 from api.features.common import Schema
-from api.features.plans.schemas import JobOut
+from api.features.events.schemas import EventId, RoleCode
+from api.features.plans.schemas import JobOut, PolicyVersionNumber, SolverWorkers
+from api.imports import MAX_DEMAND_COUNT
 from planner.analysis.explain import TourExplanation
 from planner.evaluate import EventKPI, PlanSummary
 from solver.frontier import FrontierPoint
 
 
-class DemandIn(Schema):
-    role: str
-    count: int
+class WhatIfDemand(Schema):
+    role: RoleCode
+    count: Annotated[int, Meta(ge=0, le=MAX_DEMAND_COUNT)]  # 0: the event no longer needs the role
 
 
 class WhatIfRequest(Schema):
     """Exactly one change: an event's new demand, or one borough's investigation floor (a share)."""
 
-    event_id: str | None = None
-    demand: list[DemandIn] | None = None
-    borough: str | None = None
-    investigation_floor: float | None = None
+    event_id: EventId | None = None
+    demand: list[WhatIfDemand] | None = None
+    borough: Annotated[str, Meta(min_length=1, max_length=16)] | None = None
+    investigation_floor: Annotated[float, Meta(ge=0, le=1)] | None = None
 
 
 class FrontierRequest(Schema):
     start: dt.date
     end: dt.date  # inclusive
-    policy_version: int | None = None
+    policy_version: PolicyVersionNumber | None = None
     detail: Literal["allocation", "named"] = "allocation"  # stage 1 only, or the full two-stage solve
-    workers: int | None = None  # parallel point processes (default: the worker's setting)
+    workers: SolverWorkers | None = None  # parallel point processes (default: the worker's setting)
 
 
 class FrontierOut(Schema):

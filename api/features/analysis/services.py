@@ -33,6 +33,7 @@ from api.features.analysis.schemas import (
     ShortEvent,
     WhatIfRequest,
 )
+from api.features.common import london
 from api.features.plans import services as plans
 from api.jobs import decompress
 from api.problems import ProblemError
@@ -366,8 +367,8 @@ def drill_down(context: PlanContext, event_id: str, show_names: bool) -> EventDr
                 role=a.role,
                 unit_id=a.unit_id,
                 source=a.source,
-                start=a.start,
-                end=a.end,
+                start=london(a.start),
+                end=london(a.end),
                 rest_day_cancelled=a.rest_day_cancelled,
                 service_number=a.service_number if show_names else None,
                 name=(officer.name if officer else "") if show_names else None,

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.db.engine import Reader, utcnow
 from api.db.models import EventRow
 from api.db.repositories import EVENT_FIELDS, bump_dataset, event_values, lock_dataset, page
-from api.features.common import page_info
+from api.features.common import london, page_info, utc
 from api.features.events.schemas import DemandIn, EventFields, EventOut, EventPage
 from api.features.imports_common import ImportReport, import_context, run_import
-from api.imports import ImportContext, _check_event
+from api.imports import ImportContext, _check_event, parse_datetime
 from api.problems import ProblemError, RowError
 from planner.domain import Event, RoleDemand
 
@@ -69,16 +69,16 @@ def event_out(row: Any) -> EventOut:
         name=name,
         kind=kind,
         borough=borough,
-        start=start,
-        end=end,
+        start=london(start),
+        end=london(end),
         priority=priority,
         demand=[DemandIn(role=r, count=c) for r, c in _pairs.decode(demand)],
         grade=grade,
         venue=venue,
         notified=notified,
         status=status,
-        created_at=created_at,
-        updated_at=updated_at,
+        created_at=utc(created_at),
+        updated_at=utc(updated_at),
     )
 
 
@@ -86,6 +86,8 @@ def to_event(external_id: str, data: EventFields) -> Event:
     fields = msgspec.structs.asdict(data)
     fields.pop("external_id", None)
     fields["demand"] = tuple(RoleDemand(role=d.role, count=d.count) for d in data.demand)
+    # an offset is converted to London local time, as the imports do
+    fields["start"], fields["end"] = parse_datetime(data.start), parse_datetime(data.end)
     return Event(external_id=external_id, **fields)
 
 
@@ -100,8 +102,6 @@ async def import_calendar(
 async def checked(conn: AsyncConnection, event: Event) -> Event:
     ctx = await import_context(conn)
     await conn.rollback()
-    if event.start.tzinfo is not None or event.end.tzinfo is not None:
-        raise ProblemError(422, "start and end are London local times without an offset.")
     problems = _check_event(event, ctx)
     if problems:
         raise ProblemError(

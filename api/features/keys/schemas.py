@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
+
+from msgspec import Meta
 
 from api.auth import Role
 from api.features.common import Schema
@@ -10,7 +13,7 @@ from api.features.common import Schema
 
 class KeyCreate(Schema):
     role: Role
-    label: str = ""
+    label: Annotated[str, Meta(max_length=200)] = ""  # api_keys.label
 
 
 class KeyOut(Schema):

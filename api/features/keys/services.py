@@ -10,13 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth import KeyCache, insert_key_statement
 from api.db.engine import utcnow
 from api.db.models import ApiKey
+from api.features.common import utc
 from api.features.keys.schemas import KeyCreate, KeyCreated, KeyOut
 from api.problems import ProblemError
 
 
 def key_out(row: Any) -> KeyOut:
     return KeyOut(
-        id=row.id, role=row.role, label=row.label, created_at=row.created_at, revoked_at=row.revoked_at
+        id=row.id,
+        role=row.role,
+        label=row.label,
+        created_at=utc(row.created_at),
+        revoked_at=utc(row.revoked_at),
     )
 
 
@@ -27,7 +32,7 @@ async def create(conn: AsyncConnection, data: KeyCreate) -> KeyCreated:
     await conn.execute(stmt)
     await conn.commit()
     row = (await conn.execute(select(ApiKey).where(ApiKey.id == key_id))).one()
-    return KeyCreated(id=key_id, role=row.role, label=row.label, created_at=row.created_at, key=full)
+    return KeyCreated(id=key_id, role=row.role, label=row.label, created_at=utc(row.created_at), key=full)
 
 
 async def list_keys(conn: AsyncConnection) -> list[KeyOut]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from api.features.common import PageInfo, Schema
 from planner.evaluate import BcuDayKPI, EventKPI, PlanSummary, UnitDayKPI
@@ -13,14 +14,19 @@ from planner.evaluate import BcuDayKPI, EventKPI, PlanSummary, UnitDayKPI
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
+# Policy versions are 32-bit integers in the database.
+PolicyVersionNumber = Annotated[int, Meta(ge=1, le=2**31 - 1)]
+SolverWorkers = Annotated[int, Meta(ge=1, le=64)]  # solver processes for one job
+
+
 class PlanOptions(Schema):
-    workers: int | None = None  # solver worker processes (default: PLANNER_SOLVER_WORKERS or the solver's)
+    workers: SolverWorkers | None = None  # default: PLANNER_SOLVER_WORKERS or the solver's
 
 
 class PlanRequest(Schema):
     start: dt.date
     end: dt.date  # inclusive
-    policy_version: int | None = None  # default: the latest version when the job starts
+    policy_version: PolicyVersionNumber | None = None  # default: the latest version when the job starts
     options: PlanOptions = msgspec.field(default_factory=PlanOptions)
 
 

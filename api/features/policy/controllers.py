@@ -42,7 +42,9 @@ class PolicyController(Controller):
         responses=problem_responses(404),
     )
     async def one(
-        self, reader: NamedDependency[Reader], version: Annotated[int, PathParameter(ge=1)]
+        self,
+        reader: NamedDependency[Reader],
+        version: Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="A policy version number")],
     ) -> PolicyOut:
         """A past (or the current) policy version."""
         return await services.get_version(reader, version)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
+
+from msgspec import Meta
 
 from api.features.common import Schema
 from planner.domain import Policy
@@ -10,7 +13,7 @@ from planner.domain import Policy
 
 class PolicyUpdate(Schema):
     policy: Policy
-    note: str = ""
+    note: Annotated[str, Meta(max_length=500)] = ""  # policy_versions.note
 
 
 class PolicyOut(Schema):
