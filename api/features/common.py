@@ -117,11 +117,26 @@ def page_info(total: int, limit: int, offset: int) -> PageInfo:
     return PageInfo(total=total, limit=limit, offset=offset, next_offset=nxt if nxt < total else None)
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV export writes it: a text cell a spreadsheet would run as a formula gets a
+    leading `'` (numbers stay numbers); times are London local, as the event calendar is."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_LEADS) else value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(LONDON).replace(tzinfo=None)
+    return value
+
+
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response[bytes]:
+    """Every CSV export: each cell through csv_cell, quoted where the csv module must."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return Response(
         buffer.getvalue().encode(),
         media_type="text/csv; charset=utf-8",

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.engine import Reader
-from api.db.models import OfficerRow, PlanAssignment, PlanBcuDay, PlanEventKpi, PlanShortfall, PlanUnitDay
+from api.db.models import PlanAssignment, PlanBcuDay, PlanEventKpi, PlanShortfall, PlanUnitDay
 from api.db.repositories import page
-from api.features.common import page_info
+from api.features.common import page_info, utc
 from api.features.plans import services
+from api.features.plans.officer_names import NAMES
 from api.features.plans.schemas import (
     BcuDayPage,
     EventCoverage,
@@ -107,7 +108,7 @@ async def summary(conn: Reader, job_id: str) -> PlanResult:
         start=row.start,
         end=row.end,
         method=row.method,
-        created_at=row.created_at,
+        created_at=utc(row.created_at),
         inputs=Inputs(
             input_hash=row.input_hash,
             calendar_version=row.calendar_version,
@@ -177,7 +178,8 @@ async def event_detail(conn: Reader, job_id: str, event_id: str) -> EventCoverag
         .order_by(PlanShortfall.tour_index, PlanShortfall.role)
     )
     tour_rows = [_event_kpi.decode(r.data) for r in tours]
-    named = [services.named(r) for r in assignments]
+    officers = await NAMES.of(conn, job_id)
+    named = [services.named(r, officers) for r in assignments]
     if not tour_rows and not named:
         raise ProblemError(404, f"Event {event_id!r} is not in this plan.")
     return EventCoverage(
@@ -200,7 +202,11 @@ async def assignment_table(
             PlanAssignment.day, PlanAssignment.event_id, PlanAssignment.unit_id, PlanAssignment.slot
         )
     )
-    return Table(ASSIGNMENT_COLUMNS, (tuple(r) for r in rows), f"plan-{job_id}-assignments.csv")
+    officers = await NAMES.of(conn, job_id)
+    assignments = [services.named(r, officers) for r in rows]
+    return Table(
+        ASSIGNMENT_COLUMNS, _rows_of(assignments, ASSIGNMENT_COLUMNS), f"plan-{job_id}-assignments.csv"
+    )
 
 
 def _shortfall_query(job_id: str, start: dt.date | None, end: dt.date | None) -> Any:
@@ -311,20 +317,18 @@ async def bcu_table(
 
 
 async def roster(conn: Reader, job_id: str, service_number: str) -> Roster:
+    """The officer as the plan has them (its snapshot), not as the officers table has them now."""
     await services.load_plan(conn, job_id)
-    officer = (
-        await conn.execute(
-            select(OfficerRow.name, OfficerRow.unit).where(OfficerRow.service_number == service_number)
-        )
-    ).first()
+    officers = await NAMES.of(conn, job_id)
+    officer = officers.get(service_number)
     rows = await conn.execute(
         services.assignment_query(job_id)
         .where(PlanAssignment.service_number == service_number)
         .order_by(PlanAssignment.start)
     )
-    assignments = [services.named(r) for r in rows]
+    assignments = [services.named(r, officers) for r in rows]
     if officer is None and not assignments:
-        raise ProblemError(404, f"No officer {service_number!r}.")
+        raise ProblemError(404, f"No officer {service_number!r} in this plan.")
     return Roster(
         service_number=service_number,
         name=officer.name if officer else "",

@@ -139,7 +139,7 @@ class ShortfallPage(Schema):
 
 class NamedAssignment(Schema):
     service_number: str
-    name: str  # from the officer record (empty if the officer has since been removed)
+    name: str  # as the plan has it (its input snapshot), whatever the officer record says now
     event_id: str
     tour_index: int
     day: dt.date

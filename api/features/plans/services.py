@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import Principal
 from api.db.engine import Reader
-from api.db.models import Job, OfficerRow, PlanAssignment, PlanRecord, PlanShortfall
+from api.db.models import Job, PlanAssignment, PlanRecord, PlanShortfall
 from api.db.repositories import page
-from api.features.common import page_info
+from api.features.common import london, page_info, utc
+from api.features.plans.officer_names import OfficerAsPlanned
 from api.features.plans.schemas import Inputs, JobOut, JobPage, NamedAssignment, PlanRequest, ShortfallOut
 from api.jobs import service as lifecycle
 from api.problems import ProblemError
@@ -56,10 +57,10 @@ def job_out(row: Any, plan: Any | None = None) -> JobOut:
         policy_version=row.policy_version,
         cancel_requested=row.cancel_requested,
         attempts=row.attempts,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        heartbeat_at=row.heartbeat_at,
+        created_at=utc(row.created_at),
+        started_at=utc(row.started_at),
+        finished_at=utc(row.finished_at),
+        heartbeat_at=utc(row.heartbeat_at),
         error=row.error,
         inputs=inputs,
         links=job_links(row.id) if row.status == "succeeded" else {"self": f"/plans/{row.id}"},
@@ -156,32 +157,30 @@ async def load_plan(conn: Reader, job_id: str) -> Any:
 
 
 def assignment_query(plan_id: str) -> Any:
+    """A plan's assignment rows; names come from the plan's own snapshot (officer_names), never the
+    officers table's current records."""
     a = PlanAssignment
-    return (
-        select(
-            a.service_number,
-            OfficerRow.name,
-            a.event_id,
-            a.tour_index,
-            a.day,
-            a.role,
-            a.slot,
-            a.unit_id,
-            a.source,
-            a.start,
-            a.end,
-            a.rest_day_cancelled,
-        )
-        .select_from(a)
-        .outerjoin(OfficerRow, OfficerRow.service_number == a.service_number)
-        .where(a.plan_id == plan_id)
-    )
+    return select(
+        a.service_number,
+        a.event_id,
+        a.tour_index,
+        a.day,
+        a.role,
+        a.slot,
+        a.unit_id,
+        a.source,
+        a.start,
+        a.end,
+        a.rest_day_cancelled,
+    ).where(a.plan_id == plan_id)
 
 
-def named(row: Any) -> NamedAssignment:
+def named(row: Any, officers: dict[str, OfficerAsPlanned]) -> NamedAssignment:
+    """An assignment row with the officer's name as the plan has it (empty if unknown)."""
+    officer = officers.get(row.service_number)
     return NamedAssignment(
         service_number=row.service_number,
-        name=row.name or "",
+        name=officer.name if officer else "",
         event_id=row.event_id,
         tour_index=row.tour_index,
         day=row.day,
@@ -189,8 +188,8 @@ def named(row: Any) -> NamedAssignment:
         slot=row.slot,
         unit_id=row.unit_id,
         source=row.source,
-        start=row.start,
-        end=row.end,
+        start=london(row.start),
+        end=london(row.end),
         rest_day_cancelled=bool(row.rest_day_cancelled),
     )
 
