@@ -18,13 +18,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import PUBLIC_PATHS, ApiKeyMiddleware, KeyCache
+from api.auth import ApiKeyMiddleware, KeyCache, is_public
 from api.cache import ResponseCache, ResponseCacheMiddleware
 from api.db.engine import make_async_engine, make_reader
 from api.features.analysis.controllers import AnalysisController, DashboardController
 from api.features.common import provide_connection, provide_reader, provide_settings
 from api.features.events.controllers import EventController
-from api.features.health.controllers import HealthController
+from api.features.health.controllers import HealthController, IndexController
 from api.features.keys.controllers import KeyController
 from api.features.officers.controllers import OfficerController
 from api.features.plans.controllers import PlanController
@@ -38,6 +38,7 @@ from api.settings import Settings
 log = logging.getLogger("api")
 
 CONTROLLERS = [
+    IndexController,
     HealthController,
     ReferenceController,
     DeployableRoleController,
@@ -68,7 +69,7 @@ async def _warm_analysis(engine: Any, every_seconds: float) -> None:
 def _check_guards(app: Litestar) -> None:
     """Deny by default: every route except the public ones must name its roles."""
     for route in app.routes:
-        if route.path.startswith(PUBLIC_PATHS):
+        if is_public(route.path):
             continue
         for handler in getattr(route, "route_handlers", []):
             if not isinstance(handler, HTTPRouteHandler) or handler.http_methods == {"OPTIONS"}:
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[
-            DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/health", r"^/schema", r"^/dashboard"]),
+            DefineMiddleware(ApiKeyMiddleware, exclude=[r"^/$", r"^/health", r"^/schema", r"^/dashboard"]),
             ResponseCacheMiddleware,  # after the key check: only authenticated requests reach it
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

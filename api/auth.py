@@ -29,6 +29,14 @@ from api.db.models import ApiKey
 Role = Literal["planner", "scheduler", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("planner", "scheduler", "analyst", "admin")
 PUBLIC_PATHS = ("/health", "/schema", "/dashboard")  # the dashboard page holds no data
+INDEX_PATH = "/"  # public too: it only points at the routes above
+
+
+def is_public(path: str) -> bool:
+    """Routes that answer without a key (and hold no data)."""
+    return path == INDEX_PATH or path.startswith(PUBLIC_PATHS)
+
+
 KEY_PREFIX = "mep"
 
 

@@ -21,7 +21,7 @@ from litestar.plugins.core._msgspec import kwarg_definition_from_field
 from litestar.types.empty import Empty
 from litestar.typing import FieldDefinition
 
-from api.auth import PUBLIC_PATHS
+from api.auth import is_public
 from api.features.common import LIMIT_DESCRIPTION
 from api.problems import PROBLEM_JSON, TITLES, Problem
 
@@ -111,7 +111,7 @@ def _operations(openapi: Any) -> list[tuple[str, Any]]:
     ]
 
 
-def finish_contract(openapi: Any, *, public_paths: tuple[str, ...], max_page_size: int) -> None:
+def finish_contract(openapi: Any, *, max_page_size: int) -> None:
     """Make every operation's documented answers the ones the server gives (see the module doc)."""
 
     components = openapi.components
@@ -119,7 +119,7 @@ def finish_contract(openapi: Any, *, public_paths: tuple[str, ...], max_page_siz
         properties = {f: Schema() for f in Problem.__struct_fields__}
         components.schemas = {**(components.schemas or {}), "Problem": Schema(properties=properties)}
     for path, op in _operations(openapi):
-        public = path.startswith(public_paths)
+        public = is_public(path)
         params = op.parameters or []
         codes = set()
         if not public:
@@ -152,7 +152,7 @@ class ContractOpenAPIPlugin(OpenAPIPlugin):
     def _build_openapi(self) -> Any:
         openapi = super()._build_openapi()
         settings = self.app.state.settings
-        finish_contract(openapi, public_paths=PUBLIC_PATHS, max_page_size=settings.server.max_page_size)
+        finish_contract(openapi, max_page_size=settings.server.max_page_size)
         return openapi
 
 

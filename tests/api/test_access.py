@@ -18,6 +18,7 @@ READERS = {P, S, A}
 
 # (method, route path) -> roles admitted. Anything not admitted gets 403 (with a key) or 401 (without).
 PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
+    ("GET", "/"): PUBLIC,
     ("GET", "/health"): PUBLIC,
     ("GET", "/schema"): PUBLIC,
     ("GET", "/schema/openapi.json"): PUBLIC,
