@@ -437,6 +437,199 @@ def _reads_while_solving(
     return {"stage": solving_at, "cold": cold, "warm": warm}
 
 
+PLAN_FILE_ENV = "PLANNER_BENCH_PLAN"  # the plan replay_plan hands the worker
+STORE_LOAD_CAP_SECONDS = 900.0  # the load stops by then even if the plan never reaches its store
+
+
+def replay_plan(problem: Any, *, progress: Any = None, cancel: Any = None, workers: Any = None) -> Any:
+    """A solver for the worker (PLANNER_SOLVER=bench.api_bench:replay_plan) that returns a full-year
+    plan solved before (its JSON at PLANNER_BENCH_PLAN), so that the store-load benchmark measures
+    storing and analysing a plan, not the solve."""
+    from planner.plan import Plan, Progress
+
+    if progress:
+        progress(Progress(stage="allocation", done=1, total=1, message="replaying a stored plan"))
+    return msgspec.json.decode(Path(os.environ[PLAN_FILE_ENV]).read_bytes(), type=Plan)
+
+
+def _full_year_plan(problem: Any, plan_file: Path | None, tmp: Path) -> tuple[Path, str]:
+    """The plan file to replay, and where it came from (a solved plan if given; else the greedy
+    baseline, as many rows to store and more shortfalls to explain than the solved plan)."""
+    if plan_file is not None:
+        return plan_file, f"plan file {plan_file}"
+    from solver.greedy import greedy_plan
+
+    out = tmp / "greedy-plan.json"
+    out.write_bytes(msgspec.json.encode(greedy_plan(problem)))
+    return out, "greedy baseline (no --plan-file given)"
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(1000 * values[min(len(values) - 1, int(q * len(values)))], 1)
+
+
+async def _paced_load(
+    port: int, key: str, paths: list[tuple[str, str]], rate: float, connections: int, during: Any
+) -> tuple[list[tuple[float, float, int]], Any]:
+    """GETs at a fixed arrival rate (open loop) until the coroutine `during(start, window)` has set
+    `window["end"]` (seconds from the start) and that time has come. Each latency counts from the
+    request's scheduled time, so a stalled server shows as the time requests waited, not as fewer
+    requests. Returns [(scheduled offset s, latency s, status)] and what `during` returned."""
+    idle: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(connections):
+        idle.put_nowait(_Connection("127.0.0.1", port, key))
+    rng = random.Random(7)
+    samples: list[tuple[float, float, int]] = []
+    start = time.perf_counter()
+    window: dict[str, float] = {"end": STORE_LOAD_CAP_SECONDS}
+
+    async def one(due: float, path: str) -> None:
+        conn = await idle.get()
+        try:
+            status, _ = await conn.get(path)
+        except (OSError, asyncio.IncompleteReadError):
+            status = 0  # a reset or refused connection: an error
+            conn.close()
+            conn = _Connection("127.0.0.1", port, key)
+        samples.append((due - start, time.perf_counter() - due, status))
+        idle.put_nowait(conn)
+
+    side = asyncio.create_task(during(start, window))
+    tasks = []
+    i = 0
+    while i / rate < window["end"]:
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(due, rng.choice(paths)[1])))
+        i += 1
+    await asyncio.gather(*tasks)
+    return samples, await side
+
+
+def bench_store_load(
+    kind: str,
+    pg_url: str,
+    problem: Any,
+    plan_file: Path,
+    plan_source: str,
+    web_workers: int,
+    rate: float,
+    seconds: float,
+) -> dict[str, Any]:
+    """Reads at `rate` req/s for `seconds` while a full-year plan goes through the worker (its
+    evaluation, storing its rows) and the API processes analyse it once stored."""
+    backend = Backend(kind, pg_url)
+    try:
+        keys = _keys(backend.url)
+        port = _free_port()
+        server = _start_server(backend.url, port, web_workers)
+        worker_env = _env(
+            backend.url,
+            PLANNER_WORKER_POLL_SECONDS="0.2",
+            PLANNER_SOLVER="bench.api_bench:replay_plan",
+            **{PLAN_FILE_ENV: str(plan_file)},
+        )
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=worker_env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(base_url=base, timeout=300, headers={"X-API-Key": keys["planner"]}) as client:
+                for path, body in (
+                    ("/events/import/json", msgspec.json.encode(problem.events)),
+                    ("/officers/import/json", msgspec.json.encode(problem.officers)),
+                ):
+                    client.post(
+                        path, content=body, headers={"Content-Type": "application/json"}
+                    ).raise_for_status()
+                client.put(
+                    "/policy", json={"policy": msgspec.to_builtins(problem.policy), "note": "demo"}
+                ).raise_for_status()
+
+            async def plan_job(start: float, window: dict[str, float]) -> dict[str, Any]:
+                """Submit the plan 3 s into the load and note when each stage began; the load runs
+                `seconds` from the start of the store (storing, then analysing in the API)."""
+                await asyncio.sleep(3.0)
+                async with httpx.AsyncClient(
+                    base_url=base, timeout=60, headers={"X-API-Key": keys["planner"]}
+                ) as c:
+                    job = (
+                        await c.post("/plans", json={"start": str(problem.start), "end": str(problem.end)})
+                    ).json()
+                    timeline = {"submitted": time.perf_counter() - start}
+                    while job["status"] in ("queued", "running"):
+                        await asyncio.sleep(0.2)
+                        job = (await c.get(f"/plans/{job['id']}")).json()
+                        timeline.setdefault(job["stage"], time.perf_counter() - start)
+                        if "storing" in timeline:
+                            window["end"] = timeline["storing"] + seconds
+                    timeline.setdefault(job["status"], time.perf_counter() - start)
+                    if "storing" not in timeline:
+                        window["end"] = time.perf_counter() - start + 5.0
+                    return {"status": job["status"], "error": job.get("error"), "timeline": timeline}
+
+            paths = _read_paths(problem)
+            samples, job = asyncio.run(_paced_load(port, keys["planner"], paths, rate, 64, plan_job))
+        finally:
+            worker.terminate()
+            worker.wait(30)
+            server.terminate()
+            server.wait(10)
+    finally:
+        backend.close()
+    t = job["timeline"]
+    end = max(at for at, _, _ in samples) + 1e-9
+    storing = t.get("storing", end)
+    stored_at = t.get("succeeded", end)
+    analysed_until = min(end, stored_at + 15.0)  # each API process analyses a new plan within ~10 s
+    phases = {
+        "before": (0.0, t.get("submitted", 0.0)),
+        "evaluate": (t.get("submitted", 0.0), storing),
+        "store": (storing, stored_at),
+        "analyse": (stored_at, analysed_until),
+        "after": (analysed_until, end),
+        "store_and_analyse": (storing, end),  # the measured window: `seconds` from the store's start
+        "all": (0.0, end),
+    }
+    out: dict[str, Any] = {
+        "backend": kind,
+        "rate_rps": rate,
+        "seconds": seconds,
+        "plan": plan_source,
+        "job": job,
+        "phases": {},
+    }
+    for name, (lo, hi) in phases.items():
+        inside = [(lat, st) for at, lat, st in samples if lo <= at < hi]
+        lat = [x for x, _ in inside]
+        out["phases"][name] = {
+            "from_s": round(lo, 1),
+            "to_s": round(hi, 1),
+            "requests": len(inside),
+            "errors": sum(1 for _, st in inside if st != 200),
+            "p50_ms": _pct(lat, 0.50),
+            "p99_ms": _pct(lat, 0.99),
+            "max_ms": round(1000 * max(lat), 1) if lat else None,
+        }
+    lo, hi = phases["store_and_analyse"]
+    by_second: dict[int, list[float]] = {}
+    for at, lat, _ in samples:
+        if lo <= at < hi:
+            by_second.setdefault(int(at - lo), []).append(lat)
+    out["store_and_analyse_per_second_p99_ms"] = [_pct(by_second[k], 0.99) for k in sorted(by_second)]
+    for name, ph in out["phases"].items():
+        print(
+            f"[store-load {kind}] {name:8s} {ph['from_s']:5.1f}-{ph['to_s']:5.1f} s: "
+            f"{ph['requests']:5d} GETs, {ph['errors']} errors, "
+            f"p50 {ph['p50_ms']} ms, p99 {ph['p99_ms']} ms, max {ph['max_ms']} ms"
+        )
+    print(f"[store-load {kind}] job {job['status']}: {job['timeline']}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -455,6 +648,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan-backend", default="sqlite")
     parser.add_argument("--workers", type=int, default=None, help="solver workers for both CLI and API")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--store-load",
+        action="store_true",
+        help="reads at --rate req/s for --seconds while a full-year plan is stored and analysed, per backend",
+    )
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--plan-file", type=Path, default=None, help="a solved plan's JSON (planner plan --out)"
+    )
+    parser.add_argument("--skip-backends", action="store_true", help="skip the import and GET benchmarks")
     args = parser.parse_args(argv)
     if args.web_workers is None:
         from api.settings import default_web_concurrency
@@ -471,10 +675,30 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench.api_bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "backends": {},
     }
-    for kind in [b.strip() for b in args.backends.split(",") if b.strip()]:
+    kinds = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for kind in kinds if not args.skip_backends else []:
         results["backends"][kind] = bench_backend(
             kind, args.postgres_url, problem, args.clients, args.requests_per_client, args.web_workers
         )
+    if args.store_load:
+        tmp = Path(tempfile.mkdtemp(prefix="api-bench-plan-"))
+        try:
+            plan_file, source = _full_year_plan(problem, args.plan_file, tmp)
+            results["store_load"] = {
+                kind: bench_store_load(
+                    kind,
+                    args.postgres_url,
+                    problem,
+                    plan_file,
+                    source,
+                    args.web_workers,
+                    args.rate,
+                    args.seconds,
+                )
+                for kind in kinds
+            }
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     if not args.skip_plan:
         results["plan"] = bench_plan(
             args.plan_backend,
@@ -491,6 +715,12 @@ def main(argv: list[str] | None = None) -> int:
         verdict[f"{kind}.officers_import"] = r["officers_import_s"] <= TARGETS["officers_import_s"]
         verdict[f"{kind}.get_p99_warm_cache"] = r["get"]["p99_ms"] <= TARGETS["get_p99_ms"]
         verdict[f"{kind}.get_p99_cold_cache"] = r["get_cold_cache"]["p99_ms"] <= TARGETS["get_p99_ms"]
+    for kind, r in results.get("store_load", {}).items():
+        every = r["phases"]["store_and_analyse"]
+        verdict[f"{kind}.store_load_p99"] = (
+            every["p99_ms"] is not None and every["p99_ms"] <= TARGETS["get_p99_ms"]
+        )
+        verdict[f"{kind}.store_load_errors"] = every["errors"] == 0 and r["job"]["status"] == "succeeded"
     if "plan" in results:
         verdict["plan_api_vs_cli"] = results["plan"]["ratio_api_to_cli"] <= TARGETS["plan_api_vs_cli"]
     results["met"] = verdict

@@ -33,6 +33,12 @@ log = logging.getLogger("api.jobs")
 PROGRESS_EVERY_SECONDS = 0.2
 
 
+def lower_priority(niceness: int) -> None:
+    """Run at niceness `niceness` at least (never raised back: that would need privileges)."""
+    with contextlib.suppress(OSError):
+        os.nice(max(0, niceness - os.nice(0)))
+
+
 def kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
@@ -60,8 +66,7 @@ def child_main(
 ) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # own process group: one kill reaches the solver's pool and tracker
-    with contextlib.suppress(OSError):
-        os.nice(niceness)  # inherited by the solver's pool processes
+    lower_priority(niceness)  # inherited by the solver's pool processes
     reader, writer = lifeline
     writer.close()  # a forked child inherited the worker's end; only the worker may hold it
     threading.Thread(target=_watch_lifeline, args=(reader,), name="lifeline", daemon=True).start()

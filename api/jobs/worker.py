@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from api.db.engine import make_sync_engine, utcnow
 from api.db.models import Job
 from api.jobs import messages, transitions
-from api.jobs.child import child_main, kill_group
+from api.jobs.child import child_main, kill_group, lower_priority
 from api.jobs.kinds import JobKind, decode_result, kind_of, solver_path
 from api.jobs.snapshot import InputError, Snapshot, build_problem, load_snapshot, save_snapshot
 from api.jobs.transitions import ErrorKind, Status
@@ -401,6 +401,9 @@ def run_worker(settings: Settings, *, stop_requested: Callable[[], bool] = lambd
     arrived before this was called)."""
     from api.db.migrate import migrate
 
+    # Everything a worker does (snapshots, evaluating and storing a full year's rows) is background
+    # work: at the solve's niceness it leaves the API processes' reads first call on the CPU.
+    lower_priority(settings.worker.solve_niceness)
     worker = Worker(settings)
 
     def _stop(*_: Any) -> None:
