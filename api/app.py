@@ -17,6 +17,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 
 from api.auth import ApiKeyMiddleware, KeyCache, is_public
 from api.cache import ResponseCache, ResponseCacheMiddleware
@@ -76,6 +77,29 @@ def _check_guards(app: Litestar) -> None:
                 continue  # Litestar's automatic OPTIONS handlers (the key middleware still applies)
             if not handler.resolve_guards():
                 raise RuntimeError(f"route {route.path} has no guard; every endpoint must name its roles")
+
+
+def _finish_routes(app: Litestar) -> None:
+    """Two things Litestar 2.25 leaves undone, for every route:
+
+    - a controller's `responses` (the Problem Details its routes share) is not applied to its
+      handlers: merge it into each handler's own (the handler's entries win);
+    - the automatic OPTIONS answer lists only the methods of the first handler registered on a path
+      (its `Allow` reads the route object that later handlers replaced): point it at the route the
+      path has now, so `Allow` names every method."""
+    controllers = {c.__name__: c for c in CONTROLLERS}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            owner = controllers.get(handler.fn.__qualname__.split(".")[0])
+            shared = getattr(owner, "responses", None) or {}
+            if shared:
+                handler.responses = {**shared, **(handler.responses or {})}
+            if handler.http_methods == {"OPTIONS"} and handler.fn.__name__ == "options_handler":
+                for cell in handler.fn.__closure__ or ():
+                    if isinstance(cell.cell_contents, HTTPRoute):
+                        cell.cell_contents = route
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Litestar:
@@ -156,6 +180,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         ),
     )
     register_contract_plugin(app)
+    _finish_routes(app)
     _check_guards(app)
     return app
 

@@ -73,18 +73,22 @@ def raw_body_operation(media_type: str, description: str) -> type[Any]:
     """An Operation class that documents a raw (non-JSON-decoded) request body of `media_type`.
 
     Import routes read the upload as bytes (Litestar's reserved `body` parameter) so that every row
-    can be checked and reported; this puts the body back into the OpenAPI document."""
+    can be checked and reported; this puts the body back into the OpenAPI document: a JSON upload
+    as an array of objects (each checked row by row), any other as text."""
     from dataclasses import dataclass
 
-    from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+    from litestar.openapi.spec import OpenAPIType, Operation, RequestBody
+
+    if media_type == "application/json":
+        body = Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT))
+    else:
+        body = Schema(type=OpenAPIType.STRING)
 
     @dataclass
     class RawBodyOperation(Operation):
         def __post_init__(self) -> None:
             self.request_body = RequestBody(
-                content={media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
-                description=description,
-                required=True,
+                content={media_type: OpenAPIMediaType(schema=body)}, description=description, required=True
             )
 
     RawBodyOperation.__name__ = f"RawBodyOperation_{media_type.replace('/', '_')}"

@@ -78,19 +78,24 @@ def event_id(request: Request[Any, Any, Any], routed: PurePosixPath) -> str:
     return str(routed)[1:]
 
 
+def bounded_query(**kwargs: Any) -> Any:
+    """QueryParameter(...) whose bounds of 0 stay in the OpenAPI document (Litestar 2.25 drops a
+    falsy `ge`/`gt`/`le`/`lt` there, though it enforces it)."""
+    names = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+    zero = {names[k]: 0 for k, v in kwargs.items() if k in names and v == 0}
+    if zero:
+        kwargs["schema_extra"] = {**(kwargs.get("schema_extra") or {}), **zero}
+    return QueryParameter(**kwargs)
+
+
+# The largest integer every JSON client reads exactly (2^53 - 1); far past any table's rows, and
+# inside the databases' 64-bit OFFSET.
+MAX_OFFSET = 2**53 - 1
+OffsetParam = bounded_query(name="offset", ge=0, le=MAX_OFFSET, required=False, description="Rows to skip.")
 # The maximum is PLANNER_MAX_PAGE_SIZE: page_bounds checks it, and the OpenAPI document shows it on
 # every parameter with this description (api.openapi.finish_contract).
 LIMIT_DESCRIPTION = "Page size (at most PLANNER_MAX_PAGE_SIZE)."
-LimitParam = QueryParameter(name="limit", ge=1, required=False, description=LIMIT_DESCRIPTION)
-MAX_OFFSET = 2**63 - 1  # the databases' 64-bit OFFSET
-OffsetParam = QueryParameter(
-    name="offset",
-    ge=0,
-    le=MAX_OFFSET,
-    required=False,
-    description="Rows to skip.",
-    schema_extra={"minimum": 0},  # Litestar 2.25 leaves a bound of 0 out of the document
-)
+LimitParam = bounded_query(name="limit", ge=1, required=False, description=LIMIT_DESCRIPTION)
 
 
 def page_bounds(

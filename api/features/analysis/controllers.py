@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,12 +24,15 @@ from api.features.analysis.schemas import (
     FrontierOut,
     FrontierPage,
     FrontierRequest,
+    Heatmap,
+    Overview,
     WhatIfRequest,
 )
-from api.features.common import EventIdPath, OffsetParam, event_id, problem_responses
+from api.features.common import EventIdPath, OffsetParam, bounded_query, event_id, problem_responses
 from api.problems import ProblemError
 from planner.analysis.compare import Comparison
 from planner.analysis.explain import RuleImpact
+from planner.analysis.impact import Impact
 from solver.whatif import WhatIfResult
 
 READ = allow("planner", "scheduler", "analyst")
@@ -42,6 +46,12 @@ def _json(body: bytes) -> Response[bytes]:
     return Response(body, media_type=JSON)
 
 
+def _encoded_as(schema: type) -> dict[int, ResponseSpec]:
+    """The 200 of a handler that sends a body it encoded once and cached (Response[bytes]): the
+    document names the object the bytes are."""
+    return {200: ResponseSpec(data_container=schema, description="Request fulfilled", media_type=JSON)}
+
+
 class AnalysisController(Controller):
     path = "/analysis"
     tags = ["analysis"]
@@ -50,13 +60,23 @@ class AnalysisController(Controller):
 
     # ---------------------------------------------------------------- one plan
 
-    @get("/plans/{job_id:str}/overview", operation_id="getPlanOverview", summary="The year at a glance")
+    @get(
+        "/plans/{job_id:str}/overview",
+        operation_id="getPlanOverview",
+        summary="The year at a glance",
+        responses=_encoded_as(Overview),
+    )
     async def overview(self, conn: NamedDependency[AsyncConnection], job_id: PlanId) -> Response[bytes]:
         """Headline figures, demand/coverage/abstraction per day, and the events left short (worst first)."""
         context = await services.CACHE.get(conn, job_id)
         return _json(services.encoded(context, "overview", lambda: services.overview(context)))
 
-    @get("/plans/{job_id:str}/heatmap", operation_id="getPlanHeatmap", summary="Borough x week heatmap")
+    @get(
+        "/plans/{job_id:str}/heatmap",
+        operation_id="getPlanHeatmap",
+        summary="Borough x week heatmap",
+        responses=_encoded_as(Heatmap),
+    )
     async def heatmap(
         self,
         conn: NamedDependency[AsyncConnection],
@@ -77,24 +97,31 @@ class AnalysisController(Controller):
             services.encoded(context, ("heatmap", metric), lambda: services.heatmap(context, metric))
         )
 
-    @get("/plans/{job_id:str}/impact", operation_id="getInvestigationImpact", summary="Investigation impact")
+    @get(
+        "/plans/{job_id:str}/impact",
+        operation_id="getInvestigationImpact",
+        summary="Investigation impact",
+        responses=_encoded_as(Impact),
+    )
     async def impact(
         self,
         conn: NamedDependency[AsyncConnection],
         job_id: PlanId,
         share: Annotated[
             float | None,
-            QueryParameter(ge=0, le=1, required=False, description="Share of crimes needing an investigator"),
+            bounded_query(ge=0, le=1, required=False, description="Share of crimes needing an investigator"),
         ] = None,
         rate: Annotated[
             float | None,
-            QueryParameter(
+            bounded_query(
                 gt=0, le=100, required=False, description="New crimes one investigator takes on per day"
             ),
         ] = None,
         threshold: Annotated[
             float | None,
-            QueryParameter(ge=0, required=False, description="Delay (days) past which a day is named"),
+            bounded_query(
+                ge=0, le=3650, required=False, description="Delay (days) past which a day is named"
+            ),
         ] = None,
         crime: Annotated[
             list[str] | None,

@@ -42,7 +42,7 @@ class KeyController(Controller):
         operation_id="revokeKey",
         summary="Revoke an API key",
         status_code=200,
-        responses=problem_responses(404),
+        responses=problem_responses(404, 409),  # 409: an admin key cannot revoke itself
     )
     async def revoke(
         self,
