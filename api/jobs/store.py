@@ -11,8 +11,9 @@ import logging
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from api.db.models import PlanAssignment, PlanBcuDay, PlanEventKpi, PlanRecord, PlanShortfall, PlanUnitDay
 from api.db.repositories import dumps
@@ -85,30 +86,32 @@ def copy_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple
 def insert_record(
     conn: Connection, job_id: str, snap: Snapshot, plan: Plan, summary: str, seconds: float, now: dt.datetime
 ) -> bool:
-    """The job's one `plans` row; False if the job already has one (its first result stands)."""
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(PlanRecord).values(
-                    job_id=job_id,
-                    input_hash=snap.hash,
-                    calendar_version=snap.calendar_version,
-                    officers_version=snap.officers_version,
-                    policy_version=snap.policy_version,
-                    start=snap.problem.start,
-                    end=snap.problem.end,
-                    method=plan.method,
-                    plan_blob=compress(msgspec.msgpack.encode(plan)),
-                    summary=summary,
-                    stages=dumps(plan.stages),
-                    quality=dumps(plan.quality) if plan.quality is not None else None,
-                    assignments=len(plan.assignments),
-                    shortfalls=len(plan.shortfalls),
-                    solve_seconds=seconds,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
+    """The job's one `plans` row; False if the job already has one (its first result stands).
+
+    ON CONFLICT DO NOTHING rather than a savepoint: on SQLite (pysqlite) a SAVEPOINT outside a
+    transaction opens one that its RELEASE commits, which made the plans row visible, and the plan
+    look stored, before any of its rows were written."""
+    values = {
+        "job_id": job_id,
+        "input_hash": snap.hash,
+        "calendar_version": snap.calendar_version,
+        "officers_version": snap.officers_version,
+        "policy_version": snap.policy_version,
+        "start": snap.problem.start,
+        "end": snap.problem.end,
+        "method": plan.method,
+        "plan_blob": compress(msgspec.msgpack.encode(plan)),
+        "summary": summary,
+        "stages": dumps(plan.stages),
+        "quality": dumps(plan.quality) if plan.quality is not None else None,
+        "assignments": len(plan.assignments),
+        "shortfalls": len(plan.shortfalls),
+        "solve_seconds": seconds,
+        "created_at": now,
+    }
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    inserted = conn.execute(dialect_insert(PlanRecord).values(**values).on_conflict_do_nothing())
+    if inserted.rowcount == 0:
         log.warning("job %s already has a result; keeping the first", job_id)
         return False
     return True

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from api.db.engine import make_sync_engine, utcnow
-from api.db.models import EventRow, Job
+from api.db.models import EventRow, Job, PlanAssignment, PlanRecord
 from api.jobs import messages
 from api.jobs.transitions import ErrorKind
 from planner.plan import Progress
@@ -236,3 +236,31 @@ def test_two_concurrent_what_ifs_answer_as_each_alone(service: Service) -> None:
     for t in threads:
         t.join(120)
     assert together == alone
+
+
+# --------------------------------------------------------------------------- storing a result
+
+
+def test_a_plan_is_stored_all_at_once_or_not_at_all(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite once committed the plans row on its own (a savepoint outside a transaction), so a
+    # plan looked stored, and was analysed, before its rows were written.
+    from api.jobs import store
+
+    _load(service)
+    job_id = _submit(service)
+
+    def fail_midway(conn: Any, job: str, plan: Any, evaluation: Any) -> None:
+        store.copy_rows(conn, PlanAssignment.__table__, store.ASSIGNMENT_COLUMNS, [])
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(store, "insert_plan_rows", fail_midway)
+    assert service.run_jobs() == ["failed"]
+    engine = make_sync_engine(service.settings.db, pooled=False)
+    with engine.connect() as conn:
+        assert conn.execute(select(PlanRecord.job_id).where(PlanRecord.job_id == job_id)).first() is None
+    engine.dispose()
+    assert service.client.get(f"/plans/{job_id}/summary", headers=service.h(A)).status_code == 409
+    row = _job_row(service, job_id)
+    assert row.status == "failed" and "could not be stored" in row.message and "disk is full" in row.error
