@@ -21,14 +21,14 @@ off the roster and the exact cover measurement (planner.cover) asks whether some
 it with fewer rest-day cancellations; if so, the cancellation was avoidable.
 
 Run: `python -m bench.replan [--changes 206] [--out bench/results/replan.json]` (the year plan is
-solved once and cached in bench/results/replan_plan_<hash>.msgpack; --resolve forces a new one).
+solved once and cached in bench/results/replan_plan_<year-seed-start-end>.msgpack;
+--resolve forces a new one).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import random
 import resource
@@ -48,29 +48,28 @@ from planner.disruption import REST_DAY_SHORT_NOTICE
 from planner.domain import DateRange, Event, PlanningProblem, RoleDemand
 from planner.plan import Plan
 from planner.recommend import recommend
+from planner.roster import ON
 from planner.rules import event_tours
 from planner.validate import validate, validate_change
+from solver.live import apply
 from solver.replan import LiveVersion, ReplanOptions, ReplanResult, replan
 
 DEFAULT_OUT = Path("bench/results/replan.json")
-PLAN_CACHE = Path("bench/results")  # replan_plan_<problem hash>.msgpack: the year plan, solved once
+PLAN_CACHE = Path("bench/results")  # replan_plan_<year-seed-start-end>.msgpack: the plan, solved once
 TARGET_NEW_EVENT_P95 = 1.0
 TARGET_RECOMMEND_P95 = 0.2
 TARGET_LARGE_CHANGE = 30.0
 TARGET_CHANGED_RATIO = 1.5
 
 
-def _problem_hash(problem: PlanningProblem) -> str:
-    return hashlib.sha256(msgspec.msgpack.encode(problem)).hexdigest()
-
-
-def year_plan(problem: PlanningProblem, resolve: bool) -> tuple[Plan, float]:
-    """The published year plan: solved once, cached against the problem's hash."""
-    digest = _problem_hash(problem)
-    cache = PLAN_CACHE / f"replan_plan_{digest[:16]}.msgpack"
+def year_plan(problem: PlanningProblem, resolve: bool, key: str) -> tuple[Plan, float]:
+    """The published plan: solved once and cached under `key` (what made the problem), checked
+    against the problem's events and officers before it is used."""
+    cache = PLAN_CACHE / f"replan_plan_{key}.msgpack"
+    fingerprint = [len(problem.officers), len(problem.events), str(problem.start), str(problem.end)]
     if cache.exists() and not resolve:
         cached = msgspec.msgpack.decode(cache.read_bytes())
-        if cached.get("problem") == digest:
+        if cached.get("fingerprint") == fingerprint:
             return msgspec.convert(cached["plan"], Plan), float(cached["seconds"])
     from solver.pipeline import solve
 
@@ -78,7 +77,7 @@ def year_plan(problem: PlanningProblem, resolve: bool) -> tuple[Plan, float]:
     plan = solve(problem)
     seconds = time.perf_counter() - started
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(msgspec.msgpack.encode({"problem": digest, "plan": plan, "seconds": seconds}))
+    cache.write_bytes(msgspec.msgpack.encode({"fingerprint": fingerprint, "plan": plan, "seconds": seconds}))
     return plan, seconds
 
 
@@ -144,7 +143,7 @@ class Stream:
         if kind == "sickness":
             soon = [
                 a
-                for day in range(0, 4)
+                for day in range(1, 5)
                 for u in self.live.units_of_day.get(self.clock.date() + dt.timedelta(days=day), ())
                 for a in self.live.by_unit[u]
                 if a.start > self.clock + dt.timedelta(hours=2)
@@ -152,7 +151,10 @@ class Stream:
             if not soon:
                 return None
             a = rng.choice(soon)
-            first = max(self.clock.date(), a.day - dt.timedelta(days=rng.randint(0, 1)))
+            # Reported today, from tomorrow at the earliest: today's started duties are history.
+            first = max(
+                self.clock.date() + dt.timedelta(days=1), a.day - dt.timedelta(days=rng.randint(0, 1))
+            )
             last = a.day + dt.timedelta(days=rng.randint(0, 3))
             officers = tuple(
                 msgspec.structs.replace(o, leave=(*o.leave, DateRange(start=first, end=last)))
@@ -213,12 +215,19 @@ def _re_covered(a: Any, added: list[Any]) -> bool:
     return any((x.event_id, x.tour_index, x.role) == (a.event_id, a.tour_index, a.role) for x in added)
 
 
-def avoidable_short_notice(live: LiveVersion, result: ReplanResult, today: dt.date) -> tuple[int, int]:
-    """(short-notice rest-day cancellations, of which avoidable) in this version's changes."""
+def avoidable_short_notice(
+    live: LiveVersion, result: ReplanResult, today: dt.date, tag: str
+) -> tuple[int, int]:
+    """(short-notice rest-day cancellations, of which a compliant alternative existed) in a version.
+
+    A unit the version formed (its id carries the version's tag) is taken off the roster and the
+    exact cover measurement asks whether some source could form it with fewer rest-day
+    cancellations. A replacement inside a standing unit must come from the unit's source: it was
+    avoidable if a lawful on-duty officer of that source fitting the slot was left (within floors)."""
     short = [c for c in result.changes if c.cost_class == REST_DAY_SHORT_NOTICE and c.after.unit_id]
-    by_unit: dict[str, int] = defaultdict(int)
+    by_unit: dict[str, list[str]] = defaultdict(list)
     for c in short:
-        by_unit[str(c.after.unit_id)] += 1
+        by_unit[str(c.after.unit_id)].append(c.service_number)
     avoidable = 0
     events = {e.external_id: e for e in live.problem.events}
     for unit_id, cancelled in by_unit.items():
@@ -226,21 +235,37 @@ def avoidable_short_notice(live: LiveVersion, result: ReplanResult, today: dt.da
         if not members:
             continue
         first = members[0]
-        event = events[first.event_id]
+        event = msgspec.structs.replace(events[first.event_id], notified=today)
         tour = next(t for t in event_tours(event, live.problem.policy) if t.index == first.tour_index)
-        live.withdraw(members)
+        formed_here = tag in unit_id.rsplit("/", 1)[-1]
+        taken = members if formed_here else [a for a in members if a.service_number in cancelled]
+        live.withdraw(taken)
         try:
-            priced = msgspec.structs.replace(event, notified=today)
-            cover = measure(live.ctx, priced, tour, first.role, 1)
-            fewest = min((s.rest_day_officers for s in cover.sources if s.units_formable > 0), default=None)
+            if formed_here:
+                cover = measure(live.ctx, event, tour, first.role, 1)
+                fewest = min(
+                    (s.rest_day_officers for s in cover.sources if s.units_formable > 0), default=None
+                )
+                avoidable += max(0, len(cancelled) - fewest) if fewest is not None else 0
+            else:
+                avoidable += min(len(taken), _on_duty_left(live, tour, taken))
         finally:
-            from solver.live import apply
-
-            apply(live.roster, members)
-            live.add(members)
-        if fewest is not None and fewest < cancelled:
-            avoidable += cancelled - fewest
+            apply(live.roster, taken)
+            live.add(taken)
     return len(short), avoidable
+
+
+def _on_duty_left(live: LiveVersion, tour: Any, posts: list[Any]) -> int:
+    """Lawful on-duty officers of the posts' source who fit their slot, within the floors."""
+    roster, ctx = live.roster, live.ctx
+    first = posts[0]
+    d = roster.day_index(tour.day)
+    rows = ctx.unit_rows[first.source]
+    rows = rows[np.logical_or.reduce([ctx.fits(first.role, a.slot) for a in posts])[rows]]
+    rows = rows[roster.eligible(rows, d, *roster.tour_minutes(tour))]
+    rows = rows[roster.status[rows, d] == ON]
+    headroom = ctx.headroom(d)
+    return sum(1 for g in ctx.group[rows] if headroom.get(int(g), 1) > 0)
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -254,7 +279,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.days:
         first = dt.date.fromisoformat(args.start) - dt.timedelta(days=7)
         problem = msgspec.structs.replace(problem, start=first, end=first + dt.timedelta(days=args.days - 1))
-    plan, solve_seconds = year_plan(problem, args.resolve)
+    key = f"{args.year}-{args.seed}-{problem.start}-{problem.end}"
+    plan, solve_seconds = year_plan(problem, args.resolve, key)
     started = time.perf_counter()
     live = LiveVersion(problem, plan)
     warm_seconds = time.perf_counter() - started
@@ -272,7 +298,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             continue
         after, info = made
         t0 = time.perf_counter()
-        result = replan(live, after, ReplanOptions(as_of=stream.clock, unit_tag=f"v{len(rows) + 2}."))
+        tag = f"v{len(rows) + 2}."
+        result = replan(live, after, ReplanOptions(as_of=stream.clock, unit_tag=tag))
         t1 = time.perf_counter()
         touched = {c.service_number for c in result.changes}
         days = set(result.delta.days)
@@ -286,7 +313,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             days,
         )
         t2 = time.perf_counter()
-        short, avoidable = avoidable_short_notice(live, result, stream.clock.date())
+        short, avoidable = avoidable_short_notice(live, result, stream.clock.date(), tag)
         rows.append(
             {
                 "kind": kind,
@@ -371,14 +398,19 @@ def _ok(value: float | None, target: float) -> bool | None:
 
 
 def _recommendations(live: LiveVersion, stream: Stream, n: int) -> list[float]:
+    """Time recommendations for `n` random future tours (and roles) of the version."""
     rng = random.Random(1)
-    events = [
-        e for e in live.problem.events if e.status == "planned" and e.demand and e.start > stream.clock
-    ][:400]
+    problem = live.problem
+    tours = [
+        (e, t)
+        for e in problem.events
+        if e.status == "planned" and e.demand and e.start > stream.clock
+        for t in event_tours(e, problem.policy)
+        if problem.start <= t.day <= problem.end
+    ][:2000]
     out = []
     for _ in range(n):
-        event = rng.choice(events)
-        tour = rng.choice(event_tours(event, live.problem.policy))
+        event, tour = rng.choice(tours)
         role = rng.choice([d.role for d in event.demand])
         t0 = time.perf_counter()
         recommend(live.ctx, event, tour, role, stream.clock, k=10)

@@ -282,13 +282,25 @@ def _types(
     fits: list[BoolArray],
     headroom: dict[int, int],
 ) -> _Types:
-    keys: dict[tuple[tuple[bool, ...], bool, int], list[int]] = defaultdict(list)
-    for row, st in zip(lawful.tolist(), status.tolist(), strict=True):
-        on = st == ON
-        group = int(ctx.group[row])
-        if not on or group not in headroom:
-            group = -1
-        keys[(tuple(bool(f[row]) for f in fits), on, group)].append(row)
+    # One key per (slots fitted, on duty, floor group), computed for all rows at once.
+    on = status == ON
+    groups = ctx.group[lawful]
+    floored = on & np.isin(groups, np.fromiter(headroom, dtype=np.int64, count=len(headroom)))
+    groups = np.where(floored, groups, -1)
+    fit_bits = np.zeros(len(lawful), dtype=np.int64)
+    for s, f in enumerate(fits):
+        fit_bits |= f[lawful].astype(np.int64) << s
+    key = (groups + 1) * (1 << (len(fits) + 1)) + (fit_bits << 1) + on
+    order = np.argsort(key, kind="stable")
+    unique, starts = np.unique(key[order], return_index=True)
+    bounds = [*starts.tolist(), len(order)]
+    keys: dict[tuple[tuple[bool, ...], bool, int], list[int]] = {}
+    # Types in order of first appearance, as the rows come (the flow's picks depend on it).
+    for i in sorted(range(len(unique)), key=lambda j: int(order[bounds[j]])):
+        members = order[bounds[i] : bounds[i + 1]]
+        first = int(members[0])
+        fit = tuple(bool(fit_bits[first] >> s & 1) for s in range(len(fits)))
+        keys[(fit, bool(on[first]), int(groups[first]))] = lawful[members].tolist()
     types = _Types(rows=[], fits=[], on_duty=[], group=[])
     for (fit, on, group), members in keys.items():
         types.rows.append(np.asarray(members, dtype=np.int64))
@@ -300,8 +312,11 @@ def _types(
     return types
 
 
-def _network(types: _Types, spec: RoleSpec, units: int, on_duty_only: bool) -> tuple[sp.csr_matrix, int, int]:
-    """Source -> (floor group ->) officer type -> slot -> sink, with slot capacities for `units`."""
+def _edges(
+    types: _Types, spec: RoleSpec, units: int, on_duty_only: bool
+) -> tuple[list[tuple[int, int, int]], int, int, int]:
+    """Source -> (floor group ->) officer type -> slot -> sink, with slot capacities for `units`:
+    (edges, nodes, source, sink)."""
     groups = sorted(types.headroom)
     n_types, n_groups, n_slots = len(types.rows), len(groups), len(spec.slots)
     source, sink = 0, 1 + n_groups + n_types + n_slots
@@ -322,7 +337,11 @@ def _network(types: _Types, spec: RoleSpec, units: int, on_duty_only: bool) -> t
                 edges.append((type_node[i], slot_node[s], size))
     for s, slot in enumerate(spec.slots):
         edges.append((slot_node[s], sink, units * slot.count))
-    n = sink + 1
+    return edges, sink + 1, source, sink
+
+
+def _network(types: _Types, spec: RoleSpec, units: int, on_duty_only: bool) -> tuple[sp.csr_matrix, int, int]:
+    edges, n, source, sink = _edges(types, spec, units, on_duty_only)
     if not edges:
         return sp.csr_matrix((n, n), dtype=np.int32), source, sink
     a, b, c = zip(*edges, strict=True)
@@ -333,8 +352,44 @@ def _network(types: _Types, spec: RoleSpec, units: int, on_duty_only: bool) -> t
 def _flow(types: _Types, spec: RoleSpec, units: int, on_duty_only: bool) -> int:
     if units <= 0 or not types.rows:
         return 0
-    matrix, source, sink = _network(types, spec, units, on_duty_only)
-    return int(maximum_flow(matrix, source, sink).flow_value)
+    return _flow_value(*_edges(types, spec, units, on_duty_only))
+
+
+def _flow_value(edges: list[tuple[int, int, int]], n: int, source: int, sink: int) -> int:
+    """Max-flow value by shortest augmenting paths. The networks have a few dozen nodes, where
+    building scipy's sparse matrices costs far more than the flow; counting units calls this
+    thousands of times per plan. Routing (which officers fill which slot) stays with scipy."""
+    cap: list[dict[int, int]] = [dict() for _ in range(n)]
+    for a, b, c in edges:
+        cap[a][b] = cap[a].get(b, 0) + c
+        cap[b].setdefault(a, 0)
+    total = 0
+    while True:
+        parent = {source: source}
+        frontier = [source]
+        while frontier and sink not in parent:
+            step = []
+            for u in frontier:
+                for v, c in cap[u].items():
+                    if c > 0 and v not in parent:
+                        parent[v] = u
+                        step.append(v)
+            frontier = step
+        if sink not in parent:
+            return total
+        push, v = None, sink
+        while v != source:
+            u = parent[v]
+            push = cap[u][v] if push is None else min(push, cap[u][v])
+            v = u
+        assert push is not None
+        v = sink
+        while v != source:
+            u = parent[v]
+            cap[u][v] -= push
+            cap[v][u] += push
+            v = u
+        total += push
 
 
 def _max_units(types: _Types, spec: RoleSpec, cap: int, on_duty_only: bool) -> int:
@@ -349,7 +404,13 @@ def _max_units(types: _Types, spec: RoleSpec, cap: int, on_duty_only: bool) -> i
             if fit[s] and (on or not on_duty_only)
         )
         upper = min(upper, fitting // slot.count)
-    lo, hi = 0, upper
+    if upper <= 0:
+        return 0
+    # The common case: the cap itself can be formed, and one max-flow says so.
+    flow = _flow(types, spec, upper, on_duty_only)
+    if flow == upper * spec.size:
+        return upper
+    lo, hi = 0, min(upper - 1, flow // spec.size)
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if _flow(types, spec, mid, on_duty_only) == mid * spec.size:

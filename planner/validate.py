@@ -607,11 +607,16 @@ def validate_change(
     tours on those days, and the floors of those days; everything else is as it was in the parent
     version, which passed `validate`.
 
-    The checks run on a sub-plan (those officers' assignments, and every assignment on those days)
-    and only findings inside the scope are kept: a finding outside it would be an artefact of the
-    assignments left out. Floors are checked day by day on the touched days alone."""
+    The checks run on a sub-plan: every assignment of those officers and of every officer deployed
+    on those days. Officer rules are kept for those officers, tour rules for tours on those days
+    (whose every unit is in the sub-plan); a finding outside that would be an artefact of the
+    assignments left out. Floors are checked day by day on the touched days, for the units of the
+    officers the change moved."""
+    # Every officer deployed on a touched day is checked with all their assignments: judging rest
+    # against a duty left out of the sub-plan would report rest that is really there.
+    in_scope = set(officers) | {a.service_number for a in plan.assignments if a.day in days}
     sub = Plan(
-        assignments=[a for a in plan.assignments if a.service_number in officers or a.day in days],
+        assignments=[a for a in plan.assignments if a.service_number in in_scope],
         shortfalls=[s for s in plan.shortfalls if s.day in days],
     )
     wanted = {a.event_id for a in sub.assignments} | {s.event_id for s in sub.shortfalls}
@@ -631,15 +636,21 @@ def validate_change(
         check_average_weekly_hours,
         check_rest_day_flag,
     ):
-        found.extend(v for v in check(facts) if v.service_number in officers or v.day in days)
+        found.extend(v for v in check(facts) if v.service_number in in_scope)
     found.extend(v for v in check_unit_composition(facts) if v.day in days)
     found.extend(v for v in check_over_deployment(facts, covers) if v.day in days)
     found.extend(v for v in check_shortfall_accounting(facts, covers) if v.day in days)
+    # A floor can only break where abstraction rose: in the units of the officers the change moved.
+    units = {o.unit for o in problem.officers if o.service_number in officers}
+    unit_officers = tuple(o for o in problem.officers if o.unit in units)
+    members = {o.service_number for o in unit_officers}
     for day in sorted(days):
         if not problem.start <= day <= problem.end:
             continue
-        one_day = msgspec.structs.replace(scoped, start=day, end=day)
-        day_plan = Plan(assignments=[a for a in sub.assignments if a.day == day])
+        one_day = msgspec.structs.replace(scoped, officers=unit_officers, start=day, end=day)
+        day_plan = Plan(
+            assignments=[a for a in sub.assignments if a.day == day and a.service_number in members]
+        )
         found.extend(check_floors(plan_facts(one_day, day_plan)))
     order = {rule: i for i, rule in enumerate(RULES)}
     found.sort(key=lambda v: order.get(v.rule, len(order)))

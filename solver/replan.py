@@ -36,16 +36,16 @@ import msgspec
 import numpy as np
 
 from planner.changes import InputChanges, detect
-from planner.cover import CoverContext
+from planner.cover import CoverContext, measure, pick_units
 from planner.disruption import DutyChange, diff
 from planner.domain import Event, PlanningProblem, Record, RoleSpec, Struct, Tour
 from planner.plan import Assignment, Plan, Shortfall
 from planner.roster import ON, Roster, officer_classes
 from planner.rules import event_tours
 from solver.allocation.inputs import SupplyIndex
+from solver.assembly import shortfalls_of
 from solver.completion import complete
 from solver.live import DayPlanner, TourDemands, apply, residual
-from solver.quality import shortfalls_of
 from solver.rostering import deploy_unit
 
 # Above this many officers short on one day, the day's allocation model decides the sources first.
@@ -88,6 +88,7 @@ class ReplanStats(Struct):
     members_replaced: int  # unit holes filled by one replacement officer
     units_added: int
     units_released: int  # lower-priority units released to cover higher-priority demand
+    units_made_compliant: int  # units formed again with fewer short-notice rest-day cancellations
     frozen_released: int  # of those, in the frozen window
     replacement_candidates: int  # lawful officers found for unit holes
     short_before: int  # officers short on the affected tours before covering
@@ -202,6 +203,8 @@ class _Replan:
         self.withdrawn_forced = self.members_replaced = self.units_added = 0
         self.units_released = self.frozen_released = 0
         self.considered: set[int] = set()
+        self.new_units: set[str] = set()
+        self.units_made_compliant = 0
 
     # ----------------------------------------------------------------- windows
 
@@ -433,6 +436,7 @@ class _Replan:
                 new_id = renamed[a.unit_id] = self.fresh_unit_id(a.event_id, a.tour_index, a.role, a.source)
             out.append(msgspec.structs.replace(a, unit_id=new_id))
         self.units_added += len(renamed)
+        self.new_units.update(renamed.values())
         self.live.add(out)
 
     def _priced_event(self, event: Event) -> Event:
@@ -440,6 +444,52 @@ class _Replan:
         if event.notified is not None and event.notified >= today:
             return event
         return msgspec.structs.replace(event, notified=today)
+
+    def prefer_compliant(self) -> None:
+        """A unit this re-plan formed with rest days cancelled at short notice is formed again
+        where a source can form it with fewer (the day model may trade them against travel or
+        fairness; the regulations' notice comes first). Member replacements are not revisited:
+        their unit's source is fixed, and on-duty officers were taken first."""
+        live, roster = self.live, self.live.roster
+        short_notice = self.after.policy.costs.short_notice_days
+        today = self.options.as_of.date()
+        for unit_id in sorted(self.new_units):
+            members = list(live.by_unit.get(unit_id, ()))
+            if not members or (members[0].day - today).days >= short_notice:
+                continue
+            cancelled = sum(a.rest_day_cancelled for a in members)
+            if not cancelled:
+                continue
+            first = members[0]
+            event = self._priced_event(self.events[first.event_id])
+            tour = next(t for t in event_tours(event, self.after.policy) if t.index == first.tour_index)
+            live.withdraw(members)
+            cover = measure(live.ctx, event, tour, first.role, 1)
+            better = sorted(
+                (s for s in cover.sources if s.units_formable > 0 and s.rest_day_officers < cancelled),
+                key=lambda s: (s.rest_day_officers, s.minutes),
+            )
+            for source in better:
+                picked = pick_units(live.ctx, event, tour, first.role, source.source, 1)
+                if picked:
+                    made = deploy_unit(
+                        roster,
+                        picked[0],
+                        event_id=first.event_id,
+                        tour_index=first.tour_index,
+                        day=first.day,
+                        role=first.role,
+                        unit_id=unit_id,
+                        source=source.source,
+                        start=first.start,
+                        end=first.end,
+                    )
+                    live.add(made)
+                    self.units_made_compliant += 1
+                    break
+            else:
+                apply(roster, members)
+                live.add(members)
 
     # ----------------------------------------------------------------- widening
 
@@ -576,6 +626,7 @@ def replan(live: LiveVersion, after: PlanningProblem, options: ReplanOptions) ->
         members_replaced=work.members_replaced,
         units_added=work.units_added,
         units_released=work.units_released,
+        units_made_compliant=work.units_made_compliant,
         frozen_released=work.frozen_released,
         replacement_candidates=len(work.considered),
         short_before=short_before,
