@@ -110,8 +110,8 @@ def insert_record(
         "created_at": now,
     }
     dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    inserted = conn.execute(dialect_insert(PlanRecord).values(**values).on_conflict_do_nothing())
-    if inserted.rowcount == 0:
+    statement = dialect_insert(PlanRecord).values(**values).on_conflict_do_nothing()
+    if conn.execute(statement.returning(PlanRecord.job_id)).first() is None:
         log.warning("job %s already has a result; keeping the first", job_id)
         return False
     return True
