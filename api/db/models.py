@@ -169,6 +169,8 @@ class PlanRecord(Base):
     end: Mapped[dt.date] = mapped_column(Date())
     method: Mapped[str] = mapped_column(String(64))
     plan_blob: Mapped[bytes] = mapped_column(LargeBinary)  # zlib(msgpack(planner.plan.Plan))
+    # zlib(msgpack(api.jobs.analysis.PlanAnalysis)), computed by the job; NULL for older plans
+    analysis: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON of evaluate().summary
     stages: Mapped[str] = mapped_column(Text, default="[]")
     # JSON of planner.plan.PlanQuality: the delivered plan's cost, lower bound and gap (NULL: the

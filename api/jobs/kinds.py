@@ -2,8 +2,9 @@
 result is stored. Every kind shares the lifecycle (claim, heartbeat, cancel, reclaim, exactly one
 result); only these three things differ.
 
-    plan      solver.solve (or the configured solver) -> PlanResult: the plan and its evaluation,
-              stored with every query row the result pages read
+    plan      solver.solve (or the configured solver) -> PlanResult: the plan and its analysis
+              (evaluation, explanations, impact: analysis.py), stored with every query row the
+              result pages read
     frontier  solver.frontier -> FrontierResult: the points as stage statistics, no query rows
 
 A new kind (the coming "replan") adds a result Struct, a `JobKind` with its `produce` and `store`,
@@ -22,9 +23,9 @@ from sqlalchemy import Connection
 from api.db.engine import utcnow
 from api.db.repositories import dumps
 from api.jobs import store
+from api.jobs.analysis import PlanAnalysis, analyse
 from api.jobs.snapshot import Snapshot
 from planner.domain import PlanningProblem
-from planner.evaluate import Evaluation, evaluate
 from planner.plan import Plan, PlanQuality
 
 Solve = Callable[..., Any]  # (problem, *, progress, cancel, workers) -> the solver's output
@@ -32,7 +33,7 @@ Solve = Callable[..., Any]  # (problem, *, progress, cancel, workers) -> the sol
 
 class PlanResult(msgspec.Struct, tag="plan", frozen=True):
     plan: Plan
-    evaluation: Evaluation
+    analysis: PlanAnalysis  # its evaluation included
 
 
 class FrontierResult(msgspec.Struct, tag="frontier", frozen=True):
@@ -54,15 +55,16 @@ class JobKind:
 
 
 def _produce_plan(problem: PlanningProblem, plan: Plan) -> PlanResult:
-    return PlanResult(plan=plan, evaluation=evaluate(problem, plan))
+    return PlanResult(plan=plan, analysis=analyse(problem, plan))
 
 
 def _store_plan(conn: Connection, job_id: str, snap: Snapshot, result: PlanResult, seconds: float) -> bool:
+    evaluation = result.analysis.evaluation
     if not store.insert_record(
-        conn, job_id, snap, result.plan, dumps(result.evaluation.summary), seconds, utcnow()
+        conn, job_id, snap, result.plan, dumps(evaluation.summary), seconds, utcnow(), result.analysis
     ):
         return False
-    store.insert_plan_rows(conn, job_id, result.plan, result.evaluation)
+    store.insert_plan_rows(conn, job_id, result.plan, evaluation)
     return True
 
 

@@ -84,7 +84,14 @@ def copy_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple
 
 
 def insert_record(
-    conn: Connection, job_id: str, snap: Snapshot, plan: Plan, summary: str, seconds: float, now: dt.datetime
+    conn: Connection,
+    job_id: str,
+    snap: Snapshot,
+    plan: Plan,
+    summary: str,
+    seconds: float,
+    now: dt.datetime,
+    analysis: Any = None,
 ) -> bool:
     """The job's one `plans` row; False if the job already has one (its first result stands).
 
@@ -101,6 +108,7 @@ def insert_record(
         "end": snap.problem.end,
         "method": plan.method,
         "plan_blob": compress(msgspec.msgpack.encode(plan)),
+        "analysis": compress(msgspec.msgpack.encode(analysis)) if analysis is not None else None,
         "summary": summary,
         "stages": dumps(plan.stages),
         "quality": dumps(plan.quality) if plan.quality is not None else None,

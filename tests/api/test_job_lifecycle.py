@@ -264,3 +264,39 @@ def test_a_plan_is_stored_all_at_once_or_not_at_all(
     assert service.client.get(f"/plans/{job_id}/summary", headers=service.h(A)).status_code == 409
     row = _job_row(service, job_id)
     assert row.status == "failed" and "could not be stored" in row.message and "disk is full" in row.error
+
+
+def test_gentle_decoding_gives_what_one_decode_gives() -> None:
+    from api.jobs.analysis import PlanAnalysis, analyse, decode_gently
+    from planner.domain import PlanningProblem
+    from planner.plan import Plan
+
+    p = problem(officers(WESTMINSTER, 12), [event("E1", constable=6), event("E2", constable=20)])
+    plan = solve(p, workers=1)
+    analysis = analyse(p, plan)
+    assert plan.assignments and plan.shortfalls and analysis.explanations
+    for value, kind in ((p, PlanningProblem), (plan, Plan), (analysis, PlanAnalysis)):
+        data = msgspec.msgpack.encode(value)
+        assert decode_gently(data, kind) == msgspec.msgpack.decode(data, type=kind)
+
+
+def test_the_api_reads_the_analysis_the_job_stored_instead_of_computing_it(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.features.analysis import services as analysis
+
+    _load(service)
+    job_id = _submit(service)
+    assert service.run_jobs() == ["succeeded"]
+    engine = make_sync_engine(service.settings.db, pooled=False)
+    with engine.connect() as conn:
+        assert conn.execute(select(PlanRecord.analysis).where(PlanRecord.job_id == job_id)).scalar_one()
+    engine.dispose()
+
+    def no_analysis_here(*_: Any) -> None:
+        raise AssertionError("the API process analysed a plan the job had analysed")
+
+    monkeypatch.setattr(analysis, "analyse", no_analysis_here)
+    analysis.CACHE.clear()
+    r = service.client.get(f"/analysis/plans/{job_id}/overview", headers=service.h(A))
+    assert r.status_code == 200 and r.json()["summary"]["events"] == 6

@@ -282,11 +282,11 @@ def test_stale_running_job_is_reclaimed_and_finishes_once(service: Service) -> N
 
     import msgspec
 
-    from planner.evaluate import evaluate
+    from api.jobs.analysis import analyse
     from planner.plan import Plan
 
     plan = msgspec.msgpack.decode(zlib.decompress(plan_blob), type=Plan)
-    result = PlanResult(plan=plan, evaluation=evaluate(snap.problem, plan))
+    result = PlanResult(plan=plan, analysis=analyse(snap.problem, plan))
     with worker.engine.begin() as conn:
         assert PLAN.store(conn, job_id, snap, result, 0.1) is False
     assert _count(service, PlanRecord, job_id) == 1

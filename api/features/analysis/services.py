@@ -2,7 +2,8 @@
 
 Everything an analysis endpoint needs (the exact problem the plan was solved from, the plan, its
 evaluation, every shortfall's explanation, the per-rule analysis and the default investigation
-impact) is computed on the first request for a plan, in a thread, and kept in a small LRU cache.
+impact) is computed by the job that made the plan (api.jobs.analysis; a plan stored before that: on its
+first request, in a thread), decoded on the first request and kept in a small LRU cache.
 Later requests only slice and encode, which keeps the full-year endpoints well under 300 ms.
 Concurrent first requests for one plan share one computation.
 """
@@ -36,12 +37,13 @@ from api.features.analysis.schemas import (
 from api.features.common import london
 from api.features.plans import services as plans
 from api.jobs import decompress
+from api.jobs.analysis import PlanAnalysis, analyse, decode_gently
 from api.problems import ProblemError
 from planner.analysis.compare import Comparison, compare
-from planner.analysis.explain import RuleImpact, TourExplanation, explain_plan, rule_analysis
-from planner.analysis.impact import Impact, ImpactSettings, InvestigatorDays, investigator_days, project
+from planner.analysis.explain import RuleImpact, TourExplanation
+from planner.analysis.impact import Impact, ImpactSettings, InvestigatorDays, project
 from planner.domain import PlanningProblem, RoleDemand
-from planner.evaluate import Evaluation, evaluate
+from planner.evaluate import Evaluation
 from planner.plan import Plan, StageStats
 from solver.frontier import points_of
 from solver.whatif import Change, WhatIfResult, what_if
@@ -65,23 +67,29 @@ class PlanContext:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def build_context(plan_id: str, method: str, problem_blob: bytes, plan_blob: bytes) -> PlanContext:
-    """Everything the analysis endpoints read, from the stored problem and plan (blocking)."""
-    problem = msgspec.msgpack.decode(decompress(problem_blob), type=PlanningProblem)
-    plan = msgspec.msgpack.decode(decompress(plan_blob), type=Plan)
-    evaluation = evaluate(problem, plan)
-    investigators = investigator_days(problem, plan)
-    explanations = explain_plan(problem, plan)  # one roster for the plan, one measurement per short tour
+def build_context(
+    plan_id: str, method: str, problem_blob: bytes, plan_blob: bytes, analysis_blob: bytes | None
+) -> PlanContext:
+    """Everything the analysis endpoints read, from the stored problem, plan and analysis (blocking).
+
+    The job that made the plan analysed it (api.jobs.analysis); a plan stored before that is
+    analysed here. Decoded gently: a full year decoded in one call would hold the GIL, and so this
+    process's event loop, for seconds."""
+    problem = decode_gently(decompress(problem_blob), PlanningProblem)
+    plan = decode_gently(decompress(plan_blob), Plan)
+    analysis = (
+        decode_gently(decompress(analysis_blob), PlanAnalysis) if analysis_blob else analyse(problem, plan)
+    )
     return PlanContext(
         plan_id=plan_id,
         method=method,
         problem=problem,
         plan=plan,
-        evaluation=evaluation,
-        investigators=investigators,
-        explanations=explanations,
-        rules=rule_analysis(problem, plan, evaluation, explanations=explanations),
-        impact=project(problem.organisation, investigators, ImpactSettings()),
+        evaluation=analysis.evaluation,
+        investigators=analysis.investigators,
+        explanations=analysis.explanations,
+        rules=analysis.rules,
+        impact=analysis.impact,
     )
 
 
@@ -121,7 +129,7 @@ class ContextCache:
         record = await plans.load_plan(conn, plan_id)  # 404 / 409 as the plan endpoints answer
         row = (
             await conn.execute(
-                select(PlanRecord.plan_blob, ProblemSnapshot.blob)
+                select(PlanRecord.plan_blob, PlanRecord.analysis, ProblemSnapshot.blob)
                 .join(ProblemSnapshot, ProblemSnapshot.hash == PlanRecord.input_hash)
                 .where(PlanRecord.job_id == plan_id)
             )
@@ -131,7 +139,9 @@ class ContextCache:
             raise ProblemError(
                 409, "This job is a frontier, not a plan: read it at /analysis/frontiers/{id}."
             )
-        return await anyio.to_thread.run_sync(build_context, plan_id, record.method, row.blob, row.plan_blob)
+        return await anyio.to_thread.run_sync(
+            build_context, plan_id, record.method, row.blob, row.plan_blob, row.analysis
+        )
 
     def has(self, plan_id: str) -> bool:
         return plan_id in self._items
