@@ -13,7 +13,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import Body, PathParameter, QueryParameter
+from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import allow, principal
@@ -40,6 +42,9 @@ STATIC = Path(__file__).parent / "static"
 JSON = "application/json"
 
 PlanId = Annotated[str, PathParameter(description="A plan job's id (from POST /plans)")]
+# `<borough code>:<crimes a year>`, e.g. `E09000033:41000` (services.impact_settings reads it)
+CRIME_PATTERN = r"^[A-Za-z0-9]+:[0-9]{1,9}(\.[0-9]{1,6})?$"
+CrimeOverride = Annotated[str, Meta(pattern=CRIME_PATTERN)]
 
 
 def _json(body: bytes) -> Response[bytes]:
@@ -124,9 +129,11 @@ class AnalysisController(Controller):
             ),
         ] = None,
         crime: Annotated[
-            list[str] | None,
+            list[CrimeOverride] | None,
             QueryParameter(
                 required=False,
+                # the items' pattern (Litestar 2.25 leaves it out of an array parameter's document)
+                schema_extra={"items": Schema(type=OpenAPIType.STRING, pattern=CRIME_PATTERN)},
                 description="Override yearly crime: `<borough code>:<crimes a year>`, repeatable",
             ),
         ] = None,
