@@ -105,9 +105,12 @@ def detect(before: PlanningProblem, after: PlanningProblem) -> InputChanges:
             updated.append(key)
     unavailable: dict[str, tuple[dt.date, ...]] = {}
     available: dict[str, tuple[dt.date, ...]] = {}
-    old_officers = {o.service_number: o for o in before.officers}
-    new_officers = {o.service_number: o for o in after.officers}
-    for number, officer in _changed_officers(old_officers, new_officers):
+    # The service hands a re-plan the officers it already holds when nothing changed: skip them.
+    same = before.officers is after.officers
+    old_officers = {} if same else {o.service_number: o for o in before.officers}
+    new_officers = {} if same else {o.service_number: o for o in after.officers}
+    changed = () if same else _changed_officers(old_officers, new_officers)
+    for number, officer in changed:
         was = _leave_days(old_officers[number], after.start, after.end)
         now = _leave_days(officer, after.start, after.end)
         if now - was:

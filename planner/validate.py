@@ -601,30 +601,16 @@ def validate_change(
     problem: PlanningProblem, plan: Plan, officers: set[str], days: set[dt.date]
 ) -> list[Violation]:
     """Every violation a change to a valid plan can have caused: the same checks as `validate`,
-    over everything the change can reach. A change that touched the duties of `officers` and the
-    deployments on `days` can break only rules about those officers (checked over the whole
-    horizon, so rest and rest-day spacing across the edge of the re-planned days are seen), about
-    tours on those days, and the floors of those days; everything else is as it was in the parent
-    version, which passed `validate`.
-
-    The checks run on a sub-plan: every assignment of those officers and of every officer deployed
-    on those days. Officer rules are kept for those officers, tour rules for tours on those days
-    (whose every unit is in the sub-plan); a finding outside that would be an artefact of the
-    assignments left out. Floors are checked day by day on the touched days, for the units of the
-    officers the change moved."""
-    # Every officer deployed on a touched day is checked with all their assignments: judging rest
-    # against a duty left out of the sub-plan would report rest that is really there.
-    in_scope = set(officers) | {a.service_number for a in plan.assignments if a.day in days}
-    sub = Plan(
-        assignments=[a for a in plan.assignments if a.service_number in in_scope],
-        shortfalls=[s for s in plan.shortfalls if s.day in days],
-    )
-    wanted = {a.event_id for a in sub.assignments} | {s.event_id for s in sub.shortfalls}
-    events = tuple(e for e in problem.events if e.external_id in wanted or _has_tour_on(e, problem, days))
-    scoped = msgspec.structs.replace(problem, events=events)
-    facts = plan_facts(scoped, sub)
-    covers = coverage(facts)
+    over everything the change can reach. A change that moved the duties of `officers` and the
+    deployments on `days` can break only rules about those officers (checked with all their
+    assignments over the whole horizon, so rest and rest-day spacing across the edge of the
+    re-planned days are seen), rules about tours on those days (checked with every assignment on
+    those days), and the floors of those days in the units of the officers moved; everything else
+    is as it was in the parent version, which passed `validate`. Findings outside the scope would
+    be artefacts of the assignments left out and are not kept."""
     found: list[Violation] = []
+    mine = Plan(assignments=[a for a in plan.assignments if a.service_number in officers])
+    facts = plan_facts(_with_events(problem, mine, days=set()), mine)
     for check in (
         check_known,
         check_own_unit,
@@ -636,10 +622,16 @@ def validate_change(
         check_average_weekly_hours,
         check_rest_day_flag,
     ):
-        found.extend(v for v in check(facts) if v.service_number in in_scope)
-    found.extend(v for v in check_unit_composition(facts) if v.day in days)
-    found.extend(v for v in check_over_deployment(facts, covers) if v.day in days)
-    found.extend(v for v in check_shortfall_accounting(facts, covers) if v.day in days)
+        found.extend(v for v in check(facts) if v.service_number in officers)
+    on_days = Plan(
+        assignments=[a for a in plan.assignments if a.day in days],
+        shortfalls=[s for s in plan.shortfalls if s.day in days],
+    )
+    tours = plan_facts(_with_events(problem, on_days, days), on_days)
+    covers = coverage(tours)
+    found.extend(v for v in check_unit_composition(tours) if v.day in days)
+    found.extend(v for v in check_over_deployment(tours, covers) if v.day in days)
+    found.extend(v for v in check_shortfall_accounting(tours, covers) if v.day in days)
     # A floor can only break where abstraction rose: in the units of the officers the change moved.
     units = {o.unit for o in problem.officers if o.service_number in officers}
     unit_officers = tuple(o for o in problem.officers if o.unit in units)
@@ -647,9 +639,9 @@ def validate_change(
     for day in sorted(days):
         if not problem.start <= day <= problem.end:
             continue
-        one_day = msgspec.structs.replace(scoped, officers=unit_officers, start=day, end=day)
+        one_day = msgspec.structs.replace(problem, officers=unit_officers, events=(), start=day, end=day)
         day_plan = Plan(
-            assignments=[a for a in sub.assignments if a.day == day and a.service_number in members]
+            assignments=[a for a in on_days.assignments if a.day == day and a.service_number in members]
         )
         found.extend(check_floors(plan_facts(one_day, day_plan)))
     order = {rule: i for i, rule in enumerate(RULES)}
@@ -657,7 +649,18 @@ def validate_change(
     return found
 
 
+def _with_events(problem: PlanningProblem, plan: Plan, days: set[dt.date]) -> PlanningProblem:
+    """The problem with only the events the sub-plan names or that have a tour on `days`."""
+    wanted = {a.event_id for a in plan.assignments} | {s.event_id for s in plan.shortfalls}
+    events = tuple(e for e in problem.events if e.external_id in wanted or _has_tour_on(e, problem, days))
+    return msgspec.structs.replace(problem, events=events)
+
+
 def _has_tour_on(event: Event, problem: PlanningProblem, days: set[dt.date]) -> bool:
     if event.status != "planned" or not days:
+        return False
+    # Tours fall on the days the event spans (an overnight one on its first): a cheap test first.
+    first, last = event.start.date(), event.end.date()
+    if not any(first <= d <= last for d in days):
         return False
     return any(t.day in days for t in event_tours(event, problem.policy))

@@ -56,6 +56,10 @@ def short_roles(
     return out
 
 
+# Sources measured at a time by the cover search (nearest first).
+SOURCES_PER_MEASURE = 6
+
+
 def _price(source: SourceCover) -> float:
     """Expected cost of one unit: rest days it needs, then travel."""
     units = max(1, source.units_formable)
@@ -112,13 +116,34 @@ def _cover_once(
     short: int,
     serial: int,
 ) -> list[Assignment]:
-    """Deploy the units the cheapest able source can lawfully form now (none if no source can)."""
-    cover = measure(ctx, event, tour, role, short)
-    candidates = [s for s in cover.sources if s.units_formable > 0 and s.unit_cost < cover.uncovered_weight]
-    for best in sorted(candidates, key=_price):
-        units = pick_units(ctx, event, tour, role, best.source, min(short, best.units_formable))
-        if units:
-            return _deploy(problem, roster, event, tour, role, best.source, units, serial)
+    """Deploy the units the cheapest able source can lawfully form now (none if no source can).
+
+    Sources are measured nearest first, a few at a time: a source's price is at least its travel
+    term, so once a measured candidate is cheaper than the travel term of every source not yet
+    measured, it is the cheapest of all and the rest need not be measured. The order tried is the
+    same as measuring every source and sorting by price."""
+    org = problem.organisation
+    codes = sorted(org.unit_codes(), key=lambda code: (org.travel(code, event.borough), code))
+    headroom = ctx.headroom(roster.day_index(tour.day))
+    candidates: list[SourceCover] = []
+    tried: set[str] = set()
+    for first in range(0, len(codes), SOURCES_PER_MEASURE):
+        chunk = codes[first : first + SOURCES_PER_MEASURE]
+        cover = measure(ctx, event, tour, role, short, sources=chunk, headroom=headroom)
+        candidates += [
+            s for s in cover.sources if s.units_formable > 0 and s.unit_cost < cover.uncovered_weight
+        ]
+        rest = codes[first + SOURCES_PER_MEASURE :]
+        cutoff = org.travel(rest[0], event.borough) / 1000.0 if rest else float("inf")
+        for best in sorted(candidates, key=_price):
+            if _price(best) >= cutoff:
+                break
+            if best.source in tried:
+                continue
+            tried.add(best.source)
+            units = pick_units(ctx, event, tour, role, best.source, min(short, best.units_formable))
+            if units:
+                return _deploy(problem, roster, event, tour, role, best.source, units, serial)
     return []
 
 

@@ -126,6 +126,9 @@ class LiveVersion:
         self.index = SupplyIndex(problem, keys, class_of)
         self.planner = DayPlanner(problem, self.roster, self.index)
         self.ctx = CoverContext(problem, self.roster)
+        for role, spec in problem.policy.roles.items():  # warm: the first re-plan should not pay for it
+            for i in range(len(spec.slots)):
+                self.ctx.fits(role, i)
         self.officers = {o.service_number: o for o in problem.officers}
         self.by_unit: dict[str, list[Assignment]] = {}
         self.by_officer_day: dict[tuple[str, dt.date], Assignment] = {}
@@ -637,12 +640,13 @@ def replan(live: LiveVersion, after: PlanningProblem, options: ReplanOptions) ->
 
 def _move_inputs(live: LiveVersion, after: PlanningProblem) -> None:
     """The live version reads the new inputs from here on (officer records carry their new leave)."""
-    officers = {o.service_number: o for o in after.officers}
+    if after.officers is not live.problem.officers:
+        officers = {o.service_number: o for o in after.officers}
+        live.roster.officers = tuple(officers[o.service_number] for o in live.roster.officers)
+        live.officers = officers
     live.problem = after
     live.ctx.problem = after
     live.roster.problem = after
-    live.roster.officers = tuple(officers[o.service_number] for o in live.roster.officers)
-    live.officers = officers
 
 
 def _officers_short(problem: PlanningProblem, demand: dict[dt.date, TourDemands]) -> int:
