@@ -191,8 +191,9 @@ def day_bound(
         rounds += 1
         v = build(day)
         lp = v.model.solve(relax=True, solver="glop", time_limit=BOUND_LP_SECONDS)
-        if lp.objective is None or lp.duals is None:
-            # Feasible by design, so only a time limit on a loaded machine gets here. Every cost is
+        if lp.status != "OPTIMAL" or lp.objective is None or lp.duals is None:
+            # Feasible by design, so only a time limit on a loaded machine gets here; the duals of
+            # an unfinished solve need not be dual feasible, so they bound nothing. Every cost is
             # non-negative: 0 is still a valid bound for the day, and the plan is not lost for it.
             log.warning("bound LP for %s returned %s; the day is bounded by 0", day.day, lp.status)
             return 0.0, rounds
