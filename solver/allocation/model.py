@@ -46,6 +46,9 @@ QUIET_DAY_GAP = 200.0
 # is worth its seconds.
 FULL_MIP_ABSOLUTE_GAP = 20000.0
 FULL_MIP_SECONDS = 10.0
+# GLOP always finishes a day LP (a few seconds at most alone); the limit only guards against a
+# hang. A short one failed whole plans on a 2-core machine loaded by other work.
+LP_SECONDS = 300.0
 
 
 class PostCount(Struct):
@@ -187,7 +190,7 @@ def solve_day(
 ) -> DayResult:
     started = time.perf_counter()
     v = build(day)
-    lp = v.model.solve(relax=True, solver="glop")
+    lp = v.model.solve(relax=True, solver="glop", time_limit=LP_SECONDS)
     if lp.values is None or lp.objective is None:
         raise RuntimeError(f"stage-1 LP for {day.day} returned {lp.status}")  # always feasible by design
     integral_vars = np.asarray(v.model.integer)
