@@ -8,10 +8,12 @@ computes it instead, at the solve's niceness, and the API processes only decode 
 
 Decoding is gentle too: a full year's plan and problem are a few hundred thousand records, and one
 msgpack decode of them holds the GIL for seconds. `decode_gently` decodes lists of records one
-record at a time, so the event loop thread gets the interpreter between records."""
+record at a time and hands the interpreter over every few hundred, so the event loop thread of the
+API process doing it waits about a millisecond, not seconds."""
 
 from __future__ import annotations
 
+import time
 import typing
 from functools import cache
 from typing import Any, TypeVar
@@ -25,6 +27,7 @@ from planner.evaluate import Evaluation, evaluate
 from planner.plan import Plan
 
 T = TypeVar("T")
+YIELD_EVERY = 256  # records decoded between hand-overs of the interpreter (about a millisecond)
 
 
 class PlanAnalysis(msgspec.Struct, frozen=True):
@@ -72,6 +75,10 @@ def decode_gently(data: bytes | msgspec.Raw, hint: type[T]) -> T:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (list, tuple) and args and _is_struct(args[0]) and (origin is list or args[1:] == (...,)):
         item = _decoder(args[0])
-        records = [item.decode(raw) for raw in msgspec.msgpack.decode(data, type=list[msgspec.Raw])]
+        raws = msgspec.msgpack.decode(data, type=list[msgspec.Raw])
+        records: list[Any] = []
+        for start in range(0, len(raws), YIELD_EVERY):
+            records.extend(item.decode(raw) for raw in raws[start : start + YIELD_EVERY])
+            time.sleep(0)  # hand the interpreter to a waiting thread (the event loop) at once
         return tuple(records) if origin is tuple else records  # type: ignore[return-value]
     return _decoder(hint).decode(data)  # type: ignore[no-any-return]
