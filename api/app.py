@@ -31,6 +31,7 @@ from api.features.officers.controllers import OfficerController
 from api.features.plans.controllers import PlanController
 from api.features.policy.controllers import PolicyController
 from api.features.reference.controllers import DeployableRoleController, ReferenceController
+from api.features.versions.controllers import AbsenceController, VersionController
 from api.features.warmup import warm_read_paths
 from api.openapi import SafeStructSchemaPlugin, contract_plugin_hook, register_contract_plugin
 from api.problems import EXCEPTION_HANDLERS
@@ -48,6 +49,8 @@ CONTROLLERS = [
     EventController,
     PolicyController,
     PlanController,
+    VersionController,
+    AbsenceController,
     AnalysisController,
     DashboardController,
 ]

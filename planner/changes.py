@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import msgspec
+
 from planner.domain import Event, Officer, PlanningProblem, Record
 from planner.rules import event_tours
 
@@ -136,3 +138,47 @@ def _changed_officers(old: dict[str, Officer], new: dict[str, Officer]) -> Itera
         was = old.get(number)
         if was is not None and was.leave != officer.leave:
             yield number, officer
+
+
+class InputDelta(Record, frozen=True):
+    """The records that changed between two versions' inputs, enough to rebuild the later inputs
+    from the earlier ones (a version stores this, not a copy of the year's inputs)."""
+
+    events: tuple[Event, ...] = ()  # added or changed, as they are now
+    events_removed: tuple[str, ...] = ()  # no longer planned (cancelled or gone)
+    officers: tuple[Officer, ...] = ()  # officers whose records changed (their leave), as they are now
+
+
+def input_delta(before: PlanningProblem, after: PlanningProblem, changes: InputChanges) -> InputDelta:
+    events = {e.external_id: e for e in after.events if e.status == "planned"}
+    changed = (
+        *changes.events_added,
+        *changes.events_retimed,
+        *changes.demand_changed,
+        *changes.events_updated,
+    )
+    officers = (
+        {o.service_number: o for o in after.officers} if (changes.unavailable or changes.available) else {}
+    )
+    numbers = sorted({*changes.unavailable, *changes.available})
+    return InputDelta(
+        events=tuple(events[e] for e in changed),
+        events_removed=changes.events_cancelled,
+        officers=tuple(officers[n] for n in numbers),
+    )
+
+
+def apply_delta(problem: PlanningProblem, delta: InputDelta) -> PlanningProblem:
+    """`problem` with `delta` applied: the inputs of the version that stored it."""
+    if not (delta.events or delta.events_removed or delta.officers):
+        return problem
+    removed = set(delta.events_removed)
+    updated = {e.external_id: e for e in delta.events}
+    events = [updated.pop(e.external_id, e) for e in problem.events if e.external_id not in removed]
+    events.extend(updated.values())
+    events.sort(key=lambda e: (e.start, e.external_id))
+    officers = problem.officers
+    if delta.officers:
+        changed = {o.service_number: o for o in delta.officers}
+        officers = tuple(changed.get(o.service_number, o) for o in officers)
+    return msgspec.structs.replace(problem, events=tuple(events), officers=officers)
