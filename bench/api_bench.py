@@ -511,6 +511,13 @@ async def _paced_load(
     return samples, await side
 
 
+def _cpu_pressure() -> str | None:
+    try:
+        return Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return None
+
+
 def bench_store_load(
     kind: str,
     pg_url: str,
@@ -550,9 +557,10 @@ def bench_store_load(
                 ).raise_for_status()
 
             async def plan_job(start: float, window: dict[str, float]) -> dict[str, Any]:
-                """Submit the plan 3 s into the load and note when each stage began; the load runs
+                """Submit the plan 10 s into the load (the reads before it are the idle baseline on
+                the same machine at the same time) and note when each stage began; the load runs
                 `seconds` from the start of the store (storing, then analysing in the API)."""
-                await asyncio.sleep(3.0)
+                await asyncio.sleep(10.0)
                 async with httpx.AsyncClient(
                     base_url=base, timeout=60, headers={"X-API-Key": keys["planner"]}
                 ) as c:
@@ -586,7 +594,7 @@ def bench_store_load(
     stored_at = t.get("succeeded", end)
     analysed_until = min(end, stored_at + 15.0)  # each API process analyses a new plan within ~10 s
     phases = {
-        "before": (0.0, t.get("submitted", 0.0)),
+        "before": (2.0, t.get("submitted", 0.0)),  # idle (the first 2 s open the connections)
         "evaluate": (t.get("submitted", 0.0), storing),
         "store": (storing, stored_at),
         "analyse": (stored_at, analysed_until),
@@ -596,6 +604,7 @@ def bench_store_load(
     }
     out: dict[str, Any] = {
         "backend": kind,
+        "cpu_pressure": _cpu_pressure(),  # other work on the machine: share of time tasks waited for CPU
         "rate_rps": rate,
         "seconds": seconds,
         "plan": plan_source,

@@ -48,6 +48,8 @@ class JobKind:
     produce: Callable[[PlanningProblem, Any], msgspec.Struct]
     # in the worker, inside the storing transaction: False if a result was already stored
     store: Callable[[Connection, str, Snapshot, Any, float], bool]
+    # the solver's "module:function" from the job's options and the worker's configured plan solver
+    solver: Callable[[dict[str, Any], str], str]
 
     def quality(self, result: Any) -> PlanQuality | None:
         plan = getattr(result, "plan", None)
@@ -74,28 +76,34 @@ def _store_frontier(
     return store.insert_record(conn, job_id, snap, result.plan, "{}", seconds, utcnow())
 
 
-PLAN = JobKind("plan", PlanResult, _produce_plan, _store_plan)
-FRONTIER = JobKind(
-    "frontier", FrontierResult, lambda _problem, plan: FrontierResult(plan=plan), _store_frontier
-)
-KINDS = {kind.name: kind for kind in (PLAN, FRONTIER)}
-
-# A frontier's options say which sweep it runs; a kind's solver is chosen from this table (or the
-# worker's configured solver for plans), never from a path a client sent.
+# A frontier's options say which sweep it runs; a solver is chosen from this table (or the worker's
+# configured solver for plans), never from a path a client sent.
 FRONTIER_SOLVERS = {
     "frontier": "solver.frontier:solve_frontier",
     "frontier-named": "solver.frontier:solve_frontier_named",
 }
 
 
+def _frontier_solver(options: dict[str, Any], _plan_solver: str) -> str:
+    return FRONTIER_SOLVERS.get(str(options.get("kind", "")), FRONTIER_SOLVERS["frontier"])
+
+
+PLAN = JobKind("plan", PlanResult, _produce_plan, _store_plan, lambda _options, configured: configured)
+FRONTIER = JobKind(
+    "frontier",
+    FrontierResult,
+    lambda _problem, plan: FrontierResult(plan=plan),
+    _store_frontier,
+    _frontier_solver,
+)
+KINDS = {kind.name: kind for kind in (PLAN, FRONTIER)}
+
+
 def kind_of(name: str) -> JobKind:
+    """The kind of a queued job (LookupError for a kind this worker does not know)."""
+    if name not in KINDS:
+        raise LookupError(f"this worker runs no job of kind {name!r} (it runs {', '.join(KINDS)})")
     return KINDS[name]
-
-
-def solver_path(kind: JobKind, options: dict[str, Any], plan_solver: str) -> str:
-    if kind is FRONTIER:
-        return FRONTIER_SOLVERS.get(str(options.get("kind", "")), FRONTIER_SOLVERS["frontier"])
-    return plan_solver
 
 
 def load_callable(path: str) -> Solve:

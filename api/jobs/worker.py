@@ -28,7 +28,7 @@ from api.db.engine import make_sync_engine, utcnow
 from api.db.models import Job
 from api.jobs import messages, transitions
 from api.jobs.child import child_main, kill_group, lower_priority
-from api.jobs.kinds import JobKind, decode_result, kind_of, solver_path
+from api.jobs.kinds import JobKind, decode_result, kind_of
 from api.jobs.snapshot import InputError, Snapshot, build_problem, load_snapshot, save_snapshot
 from api.jobs.transitions import ErrorKind, Status
 from api.settings import Settings
@@ -191,8 +191,8 @@ class Worker:
 
     def run(self, claim: Claim) -> str:
         """Take a claimed job to a final state (or back to the queue); returns that state."""
-        kind = kind_of(claim.kind)
         try:
+            kind = kind_of(claim.kind)
             snap = self.snapshot(claim)
         except Exception as exc:
             if transient(exc):
@@ -212,7 +212,7 @@ class Worker:
         return self._store(claim, kind, snap, outcome, progress, percent)
 
     def _fail_on_inputs(self, claim: Claim, exc: Exception) -> str:
-        message = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, InputError | LookupError) else f"{type(exc).__name__}: {exc}"
         log.warning("job %s failed on its inputs: %s", claim.id, message)
         self.finish(
             claim, Status.FAILED, "the inputs cannot be planned", error=message, error_kind=ErrorKind.INPUT
@@ -234,7 +234,7 @@ class Worker:
                 lifeline,
                 cancel,
                 kind.name,
-                solver_path(kind, claim.options, self.cfg.solver),
+                kind.solver(claim.options, self.cfg.solver),
                 msgspec.msgpack.encode(snap.problem),
                 workers,
                 self.cfg.solve_niceness,

@@ -19,6 +19,7 @@ from api.jobs.transitions import ErrorKind
 from planner.plan import Progress
 from planner.stages import PERCENT_SPANS, JobPercent, Stage
 from solver import solve
+from tests.api import data
 from tests.api.conftest import Service
 from tests.api.test_jobs import REQUEST, A, P, S, _load, _submit
 from tests.solver.factory import WESTMINSTER, event, officers, problem
@@ -300,3 +301,18 @@ def test_the_api_reads_the_analysis_the_job_stored_instead_of_computing_it(
     analysis.CACHE.clear()
     r = service.client.get(f"/analysis/plans/{job_id}/overview", headers=service.h(A))
     assert r.status_code == 200 and r.json()["summary"]["events"] == 6
+
+
+def test_a_job_of_a_kind_the_worker_does_not_run_fails_saying_so(service: Service) -> None:
+    from api.jobs import transitions
+
+    _load(service)
+    engine = make_sync_engine(service.settings.db, pooled=False)
+    with engine.begin() as conn:
+        conn.execute(
+            transitions.enqueue("j-new-kind", "replan", data.DAY, data.DAY, None, "{}", "some-key", utcnow())
+        )
+    engine.dispose()
+    assert service.run_jobs() == ["failed"]
+    row = _job_row(service, "j-new-kind")
+    assert (row.status, row.error_kind, row.attempts) == ("failed", "input", 1) and "'replan'" in row.error
