@@ -7,6 +7,7 @@ from typing import Any
 from tqdm import tqdm
 
 from planner.plan import Progress
+from planner.stages import Stage
 
 
 class ProgressBar:
@@ -27,7 +28,7 @@ class ProgressBar:
         if update.gap is not None:
             bar.set_postfix(objective=f"{update.objective:,.0f}", gap=f"{update.gap:.3%}", refresh=False)
         bar.refresh()
-        if update.stage == "done":
+        if update.stage == Stage.DONE:
             self.close()
 
     def close(self) -> None:

@@ -625,9 +625,9 @@ def bench_store_load(
         }
     lo, hi = phases["store_and_analyse"]
     by_second: dict[int, list[float]] = {}
-    for at, lat, _ in samples:
+    for at, took, _ in samples:
         if lo <= at < hi:
-            by_second.setdefault(int(at - lo), []).append(lat)
+            by_second.setdefault(int(at - lo), []).append(took)
     out["store_and_analyse_per_second_p99_ms"] = [_pct(by_second[k], 0.99) for k in sorted(by_second)]
     for name, ph in out["phases"].items():
         print(

@@ -70,7 +70,7 @@ def decode_gently(data: bytes | msgspec.Raw, hint: type[T]) -> T:
     one record at a time (each record in one short C call)."""
     if _is_struct(hint):
         parts = msgspec.msgpack.decode(data, type=dict[str, msgspec.Raw])
-        hints = _hints(hint)
+        hints = _hints(hint)  # type: ignore[arg-type]
         return hint(**{name: decode_gently(raw, hints[name]) for name, raw in parts.items()})
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (list, tuple) and args and _is_struct(args[0]) and (origin is list or args[1:] == (...,)):
@@ -81,4 +81,4 @@ def decode_gently(data: bytes | msgspec.Raw, hint: type[T]) -> T:
             records.extend(item.decode(raw) for raw in raws[start : start + YIELD_EVERY])
             time.sleep(0)  # hand the interpreter to a waiting thread (the event loop) at once
         return tuple(records) if origin is tuple else records  # type: ignore[return-value]
-    return _decoder(hint).decode(data)  # type: ignore[no-any-return]
+    return _decoder(hint).decode(data)  # type: ignore[arg-type, no-any-return]
