@@ -77,6 +77,28 @@ def _seed(settings: Settings) -> dict[str, str]:
     finally:
         worker.engine.dispose()
     keys["plan"] = plan["id"]
+    # Publish it, then answer a short-notice event with a re-plan: version 2.
+    with TestClient(create_app(settings, migrate=False)) as client:
+        h = {"X-API-Key": keys["planner"]}
+        assert client.post(f"/plans/{plan['id']}/publish", json={"reason": "as briefed"}, headers=h).status_code == 201
+        short_notice = {
+            "external_id": "SN-B1",
+            "name": "Short-notice vigil",
+            "kind": "demonstration",
+            "borough": data.WESTMINSTER,
+            "start": "2027-03-02T13:00:00",
+            "end": "2027-03-02T15:00:00",
+            "priority": "high",
+            "demand": [{"role": "constable", "count": 2}],
+            "notified": "2027-03-01",
+        }
+        assert client.post("/events", json=short_notice, headers=h).status_code == 201
+        r = client.post(
+            f"/plans/{plan['id']}/versions/1/replan",
+            json={"reason": "vigil notified", "as_of": "2027-03-01T06:00:00+00:00"},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
     return keys
 
 
@@ -195,3 +217,31 @@ def test_planner_sees_officer_names_in_the_drill_down(
     browser.find_element(By.CSS_SELECTOR, "#event-form button").click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#drill-assignments tbody tr"))
     assert re.search(r"Officer \d+", browser.find_element(By.ID, "drill-assignments").text)
+
+
+def test_planner_sees_versions_their_diff_and_the_notification_list(
+    server: tuple[str, dict[str, str]], browser: webdriver.Chrome
+) -> None:
+    base, keys = server
+    wait = _connect(browser, base, keys["planner"])
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#versions-table table.versions tbody tr")) == 2)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#versions-table table.versions tbody tr")
+    assert "vigil notified" in rows[1].text and "event SN-B1 added" in rows[1].text
+    browser.find_element(By.CSS_SELECTOR, "#versions-table a[data-version='2']").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#version-detail table.notifications tbody tr"))
+    notes = browser.find_elements(By.CSS_SELECTOR, "#version-detail table.notifications tbody tr")
+    assert len(notes) == 2 and all("SN-B1" in n.text for n in notes)
+    assert re.search(r"Officer \d+", notes[0].text)  # planners see who to tell
+    cover = browser.find_element(By.CSS_SELECTOR, "#version-detail table.version-coverage tbody tr").text
+    assert "SN-B1" in cover
+
+
+def test_analyst_sees_version_summaries_but_no_named_changes(
+    server: tuple[str, dict[str, str]], browser: webdriver.Chrome
+) -> None:
+    base, keys = server
+    wait = _connect(browser, base, keys["analyst"])
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#versions-table table.versions tbody tr")) == 2)
+    browser.find_element(By.CSS_SELECTOR, "#versions-table a[data-version='2']").click()
+    wait.until(lambda d: "Named changes are for planners" in d.find_element(By.ID, "version-detail").text)
+    assert not re.search(r"Officer \d+|T\d{5}", browser.find_element(By.ID, "versions").text)

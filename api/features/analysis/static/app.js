@@ -367,6 +367,68 @@ async function loadPlan() {
   api(`${base}/rules`).then(drawRules).catch((e) => status(e.message, true));
   loadFrontier().catch((e) => { $("frontier-status").textContent = " " + e.message; });
   drawCompare().catch((e) => status(e.message, true));
+  loadVersions().catch((e) => status(e.message, true));
+}
+
+// ------------------------------------------------------------------ versions of a published plan
+
+async function loadVersions() {
+  const target = $("versions-table");
+  $("version-detail").replaceChildren();
+  let listing;
+  try {
+    listing = await api(`/plans/${state.plan}/versions`);
+  } catch (e) {
+    target.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: e.message }));
+    return;
+  }
+  if (!listing.items.length) {
+    target.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "Not published." }));
+    return;
+  }
+  const rows = listing.items.map((v) => {
+    const link = document.createElement("a");
+    link.href = "#"; link.textContent = `v${v.number}`; link.dataset.version = String(v.number);
+    link.addEventListener("click", (e) => { e.preventDefault(); showVersion(v.number).catch((err) => status(err.message, true)); });
+    return [link, v.kind, v.created_at.slice(0, 16).replace("T", " "), v.reason || "-", v.inputs.join("; ") || "-",
+      v.officers_changed, v.disruption_cost, v.officers_short];
+  });
+  const t = table(["Version", "Kind", "Made", "Reason", "Answers", "Officers told", "Disruption (h)", "Still short"], rows);
+  t.className = "versions";
+  target.replaceChildren(t);
+}
+
+async function showVersion(number) {
+  const out = $("version-detail");
+  out.replaceChildren(Object.assign(document.createElement("h3"), { textContent: `Version ${number}` }));
+  let diff, notes;
+  try {
+    [diff, notes] = await Promise.all([
+      api(`/plans/${state.plan}/versions/${number}/diff`), api(`/plans/${state.plan}/versions/${number}/notifications`),
+    ]);
+  } catch (e) {
+    out.appendChild(Object.assign(document.createElement("p"), { className: "muted", textContent: `Named changes are for planners (${e.message}).` }));
+    return;
+  }
+  const cover = table(["Event", "Tour", "Role", "Required", "Before", "After"],
+    diff.coverage.map((c) => [c.event_id, c.tour_index, c.role, c.required, c.before, c.after]));
+  cover.className = "version-coverage";
+  out.appendChild(Object.assign(document.createElement("h4"), { textContent: "Coverage of the tours it changed" }));
+  out.appendChild(cover);
+  const list = table(["Service no.", "Name", "Unit", "Day", "Change", "Before", "After", "Clear days", "Cost class", "Cost"],
+    notes.items.map((n) => [n.service_number, n.name, n.unit, n.day, n.change, n.before, n.after, n.clear_days, n.cost_class, n.cost]));
+  list.className = "notifications";
+  out.appendChild(Object.assign(document.createElement("h4"), { textContent: `Officers to tell (${notes.items.length})` }));
+  const csv = document.createElement("a");
+  csv.textContent = "CSV"; csv.href = "#";
+  csv.addEventListener("click", async (e) => {
+    e.preventDefault();
+    const response = await fetch(`/plans/${state.plan}/versions/${number}/notifications.csv`, { headers: { "X-API-Key": state.key } });
+    const url = URL.createObjectURL(await response.blob());
+    Object.assign(document.createElement("a"), { href: url, download: `notifications-v${number}.csv` }).click();
+  });
+  out.appendChild(csv);
+  out.appendChild(list);
 }
 
 async function connect(event) {
