@@ -328,6 +328,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "avoidable_short_notice": avoidable,
                 "violations": len(violations),
                 "violation_rules": sorted({v.rule for v in violations}),
+                "violation_messages": [f"{v.rule}: {v.message}" for v in violations[:3]],
                 "short_before": result.stats.short_before,
                 "short_after": result.stats.short_after,
                 "units_released": result.stats.units_released,

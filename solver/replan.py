@@ -239,10 +239,58 @@ class _Replan:
                 if event is not None:
                     self.touched_days.update(t.day for t in event_tours(event, self.after.policy))
 
-    def _forced(self, members: list[Assignment]) -> None:
+    def _forced(self, members: list[Assignment], settle: bool = True) -> None:
         self.live.withdraw(members)
         self.withdrawn_forced += len(members)
         self.touched_days.update(a.day for a in members)
+        if settle:
+            self._settle_rest(members)
+
+    def _settle_rest(self, withdrawn: list[Assignment]) -> None:
+        """An officer taken off an event tour goes back to their rostered duty, which may leave too
+        little rest beside an event tour the day before or after (the tour had replaced a night,
+        say). That neighbouring tour then goes too, and its post is refilled as for an absence."""
+        roster = self.live.roster
+        for a in withdrawn:
+            row = np.asarray([roster.index[a.service_number]])
+            d = roster.day_index(a.day)
+            if not roster.rest_conflicts(row, d)[0]:
+                continue
+            for step in (-1, 1):
+                b = self.live.by_officer_day.get((a.service_number, a.day + dt.timedelta(days=step)))
+                if b is not None and self.movable(b) and roster.rest_conflicts(row, d)[0]:
+                    self._vacate(b)
+
+    def _reverting_conflicts(self, members: list[Assignment]) -> int:
+        """Members whose rostered duty, were they taken off this tour, would clash with a
+        neighbouring day's duty (taking them off would disturb that day too)."""
+        roster = self.live.roster
+        base_start, base_end, _ = roster._base
+        out = 0
+        for a in members:
+            r, d = roster.index[a.service_number], roster.day_index(a.day)
+            start, end = int(base_start[r, d]), int(base_end[r, d])
+            if start < 0:
+                continue
+            before = (
+                d > 0 and roster.end[r, d - 1] >= 0 and start - roster.end[r, d - 1] < roster.rest_minutes
+            )
+            after = (
+                d + 1 < roster.n_days
+                and roster.start[r, d + 1] >= 0
+                and roster.start[r, d + 1] - end < roster.rest_minutes
+            )
+            out += int(before or after)
+        return out
+
+    def _vacate(self, a: Assignment) -> None:
+        """Take `a` off its tour and refill the post, or give the unit up if nobody can."""
+        self._forced([a])
+        self.affected.add(a.event_id)
+        if not self._replace(a):
+            rest = list(self.live.by_unit.get(a.unit_id, ()))
+            if all(self.movable(m) for m in rest):
+                self._forced(rest)
 
     # ----------------------------------------------------------------- forced changes
 
@@ -297,7 +345,13 @@ class _Replan:
                 if excess <= 0:
                     continue
                 candidates = [u for u in units if all(self.movable(a) for a in u)]
-                candidates.sort(key=lambda u: (-sum(a.rest_day_cancelled for a in u), not self.frozen(u[0])))
+                candidates.sort(
+                    key=lambda u: (
+                        self._reverting_conflicts(u),
+                        -sum(a.rest_day_cancelled for a in u),
+                        not self.frozen(u[0]),
+                    )
+                )
                 for members in candidates[:excess]:
                     self._forced(list(members))
 
@@ -317,7 +371,8 @@ class _Replan:
                 if a is not None and a.start < self.options.as_of:
                     continue  # already worked: history
                 if a is not None:
-                    self._forced([a])
+                    # On leave the officer has no duty that day, so nothing to settle beside it.
+                    self._forced([a], settle=False)
                     self.affected.add(a.event_id)
                 roster.set_available(row, d, available=False)
                 if a is not None and not self._replace(a):
