@@ -393,8 +393,9 @@ class _Replan:
 
     def _replace(self, hole: Assignment) -> bool:
         """One lawful officer for `hole`'s slot: from the unit's own source if the unit has other
-        members, else from any source, nearest first; on duty before a rest day, least
-        abstracted first, within the floors."""
+        members, else from any source, nearest first. On-duty officers (within the floors) are
+        taken before any rest day is cancelled, across every source allowed; then the least
+        abstracted."""
         live, roster = self.live, self.live.roster
         others = live.by_unit.get(hole.unit_id, [])
         if others:
@@ -407,6 +408,7 @@ class _Replan:
         start, end = roster.minutes(hole.start, hole.end)
         fits = live.ctx.fits(hole.role, hole.slot)
         headroom = live.ctx.headroom(d)
+        lawful: list[tuple[str, np.ndarray, np.ndarray]] = []
         for source in sources:
             rows = live.ctx.unit_rows.get(source)
             if rows is None:
@@ -414,35 +416,41 @@ class _Replan:
             rows = rows[fits[rows]]
             rows = rows[roster.eligible(rows, d, start, end)]
             self.considered.update(rows.tolist())
-            if len(rows) == 0:
-                continue
             on = roster.status[rows, d] == ON
             groups = live.ctx.group[rows]
             within = np.asarray(
                 [not on[i] or headroom.get(int(g), 1 << 30) > 0 for i, g in enumerate(groups)]
             )
-            rows, on = rows[within], on[within]
-            if len(rows) == 0:
-                continue
-            order = np.lexsort((roster.abstractions[rows], ~on))
-            row = int(rows[order[0]])
-            made = deploy_unit(
-                roster,
-                [[row] if i == hole.slot else [] for i in range(hole.slot + 1)],
-                event_id=hole.event_id,
-                tour_index=hole.tour_index,
-                day=hole.day,
-                role=hole.role,
-                unit_id=hole.unit_id
-                if others
-                else self.fresh_unit_id(hole.event_id, hole.tour_index, hole.role, source),
-                source=source,
-                start=hole.start,
-                end=hole.end,
-            )
-            live.add(made)
-            self.members_replaced += 1
-            return True
+            if len(rows) and within.any():
+                lawful.append((source, rows[within], on[within]))
+        for on_duty_only in (True, False):
+            for source, rows, on in lawful:
+                pool = rows[on] if on_duty_only else rows
+                if len(pool) == 0:
+                    continue
+                row = int(pool[np.argmin(roster.abstractions[pool])])
+                unit_id = (
+                    hole.unit_id
+                    if others
+                    else self.fresh_unit_id(hole.event_id, hole.tour_index, hole.role, source)
+                )
+                made = deploy_unit(
+                    roster,
+                    [[row] if i == hole.slot else [] for i in range(hole.slot + 1)],
+                    event_id=hole.event_id,
+                    tour_index=hole.tour_index,
+                    day=hole.day,
+                    role=hole.role,
+                    unit_id=unit_id,
+                    source=source,
+                    start=hole.start,
+                    end=hole.end,
+                )
+                live.add(made)
+                if not others:
+                    self.new_units.add(unit_id)
+                self.members_replaced += 1
+                return True
         return False
 
     # ----------------------------------------------------------------- covering
