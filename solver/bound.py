@@ -18,7 +18,7 @@ do on that day:
 - floors are counted with nothing yet taken; on-duty pay at the day's longest rostered tour.
 
 Whole units, the link between days and the hours cap are all relaxed, so the sum is a bound, not
-an estimate. `plan_bound_days` runs the days as tasks on the solve's executor.
+an estimate. `BoundTasks` runs the days as tasks on the solve's executor.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from planner.domain import Organisation, PlanningProblem, Struct
+from planner.domain import Organisation, PlanningProblem, Slot, Struct
 from planner.roster import NONE, ON_LEAVE, BoolArray, IntArray, Roster
 from solver.allocation.families import duty_release
 from solver.allocation.inputs import DayInput, Release, SupplyIndex, build_day_input
@@ -45,7 +45,8 @@ from solver.live import TourDemands, tours_by_day
 if TYPE_CHECKING:
     from solver.executor import SolveExecutor, WorkerContext
 
-DAYS_PER_TASK = 8
+# Small tasks fill idle workers closely; each task's set-up is a fraction of one day's LP.
+DAYS_PER_TASK = 4
 log = logging.getLogger("solver.bound")
 # A day LP takes well under a second alone; the limit is for a machine loaded by other work.
 BOUND_LP_SECONDS = 120.0
@@ -251,7 +252,32 @@ def _price_omitted(
             options[key] = cached
         return cached
 
-    fitting: dict[tuple[str, int, int], list[int]] = {}
+    # Per (source, slot, window): the cheapest dual-adjusted post of the source's fitting classes,
+    # kept apart by what a tour adds to it (on-duty pay by rank, or the rest-day cost), and the
+    # officers available. A tour then needs only its own costs and travel.
+    cheapest: dict[tuple[str, int, int], tuple[dict[str, float], float, int]] = {}
+
+    def slot_offer(source: str, slot: Slot, window: int) -> tuple[dict[str, float], float, int]:
+        key = (source, id(slot), window)
+        offer = cheapest.get(key)
+        if offer is None:
+            on_by_rank: dict[str, float] = {}
+            rest = float("inf")
+            available = 0
+            for cls in by_source[source]:
+                supply = day.classes[cls]
+                if not class_fits(supply, slot):
+                    continue
+                for status, paid in class_options(cls, window):
+                    available += supply.count(status, window)
+                    extra = (day.release_cost if release_side(status) else 0.0) - paid
+                    if on_duty(status):
+                        on_by_rank[supply.rank] = min(on_by_rank.get(supply.rank, float("inf")), extra)
+                    else:
+                        rest = min(rest, extra)
+            offer = cheapest[key] = (on_by_rank, rest, available)
+        return offer
+
     out = []
     sources = org.unit_codes()
     for t, tour in enumerate(day.tours):
@@ -264,25 +290,12 @@ def _price_omitted(
                 travel = org.travel(source, tour.borough) * day.travel_weight
                 unit_rc = -y_demand
                 most = demand
-                for s, slot in enumerate(spec.slots):
-                    key = (source, id(slot), s)
-                    classes = fitting.get(key)
-                    if classes is None:
-                        classes = fitting[key] = [
-                            c for c in by_source[source] if class_fits(day.classes[c], slot)
-                        ]
-                    best = float("inf")
-                    available = 0
-                    for cls in classes:
-                        supply = day.classes[cls]
-                        for status, paid in class_options(cls, tour.window):
-                            available += supply.count(status, tour.window)
-                            base = tour.on_cost[supply.rank] if on_duty(status) else tour.rest_cost
-                            extra = day.release_cost if release_side(status) else 0.0
-                            best = min(best, base + travel + extra - paid)
+                for slot in spec.slots:
+                    on_by_rank, rest, available = slot_offer(source, slot, tour.window)
+                    best = min([tour.rest_cost + rest, *(tour.on_cost[r] + v for r, v in on_by_rank.items())])
                     if best == float("inf"):
                         break
-                    unit_rc += slot.count * best
+                    unit_rc += slot.count * (best + travel)
                     most = min(most, available // slot.count)
                 else:
                     if most > 0:
@@ -290,8 +303,26 @@ def _price_omitted(
     return out
 
 
-def plan_bound_days(pool: SolveExecutor, days: list[dt.date]) -> list[Future[list[DayBound]]]:
-    return [pool.submit(bound_days, days[i : i + DAYS_PER_TASK]) for i in range(0, len(days), DAYS_PER_TASK)]
+class BoundTasks:
+    """The bound's day tasks: they need nothing from the plan, so they are handed to the executor
+    whenever a worker would otherwise wait (the tail of a phase of weeks) and the rest once the
+    weeks are decided, to run alongside completion."""
+
+    def __init__(self, days: list[dt.date], workers: int) -> None:
+        self.chunks = deque(days[i : i + DAYS_PER_TASK] for i in range(0, len(days), DAYS_PER_TASK))
+        self.workers = workers
+        self.futures: list[Future[list[DayBound]]] = []
+
+    def fill(self, pool: SolveExecutor, busy: int) -> None:
+        """Submit tasks until `workers` are busy (`busy` of them with other work)."""
+        busy += sum(not f.done() for f in self.futures)
+        while self.chunks and busy < self.workers:
+            self.futures.append(pool.submit(bound_days, self.chunks.popleft()))
+            busy += 1
+
+    def submit_rest(self, pool: SolveExecutor) -> None:
+        while self.chunks:
+            self.futures.append(pool.submit(bound_days, self.chunks.popleft()))
 
 
 def combine(parts: list[DayBound]) -> Bound:
@@ -304,8 +335,9 @@ def plan_bound(problem: PlanningProblem) -> Bound:
     from solver.executor import InProcess
 
     with InProcess(problem) as pool:
-        futures = plan_bound_days(pool, list(tours_by_day(problem)))
-        return combine([b for f in futures for b in f.result()])
+        tasks = BoundTasks(list(tours_by_day(problem)), workers=1)
+        tasks.submit_rest(pool)
+        return combine([b for f in tasks.futures for b in f.result()])
 
 
-__all__ = ["Bound", "DayBound", "SupplyIndex", "combine", "plan_bound", "plan_bound_days"]
+__all__ = ["Bound", "BoundTasks", "DayBound", "SupplyIndex", "combine", "plan_bound"]

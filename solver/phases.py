@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +22,15 @@ from planner.domain import PlanningProblem
 from planner.plan import Assignment, Progress, StageStats
 from planner.roster import Roster
 from planner.stages import Stage
-from solver.blocks import BlockResult, BlockTask, phase_blocks, plan_block
+from solver.blocks import BlockResult, BlockTask, hardness, phase_blocks, plan_block
+from solver.bound import BoundTasks
 from solver.executor import SolveCancelled, SolveExecutor
-from solver.live import apply, take_back
+from solver.live import TourDemands, apply, take_back
 
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
+# How often a wait for blocks looks at the caller's cancel flag.
+CANCEL_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Phases:
     def __init__(
         self,
         problem: PlanningProblem,
-        days: list[dt.date],
+        demand: dict[dt.date, TourDemands],
         quiet_gap: float,
         report: ProgressCallback,
         should_stop: CancelCheck,
@@ -54,19 +57,24 @@ class Phases:
         self.quiet_gap = quiet_gap
         wt = problem.policy.working_time
         self.reach = wt.max_consecutive_work_days + 1
+        days = list(demand)
         self.first, self.second = phase_blocks(days, self.reach)
+        # A week's work grows with what is at stake on its days (Carnival's week takes longest).
+        self.work = {day: hardness(tours, problem) for day, tours in demand.items()}
         self.started = time.perf_counter()
-        self.tracker = _BlockProgress(report, should_stop, len(self.first) + len(self.second), len(days))
+        self.tracker = _BlockProgress(
+            report, should_stop, len(self.first) + len(self.second), len(days), self.work
+        )
         self.roster = Roster(problem)
         self.assignments: list[Assignment] = []
         self.results: list[BlockResult] = []
         self.dropped = 0
 
-    def run_first(self, pool: SolveExecutor) -> None:
-        self._merge(self.tracker.run(pool, [self._task(b) for b in self.first]))
+    def run_first(self, pool: SolveExecutor, filler: BoundTasks) -> None:
+        self._merge(self.tracker.run(pool, [self._task(b) for b in self.first], filler))
 
-    def run_second(self, pool: SolveExecutor) -> Allocated:
-        self._merge(self.tracker.run(pool, [self._task(b) for b in self.second]))
+    def run_second(self, pool: SolveExecutor, filler: BoundTasks) -> Allocated:
+        self._merge(self.tracker.run(pool, [self._task(b) for b in self.second], filler))
         stats = allocation_stats(self.results, self.dropped, time.perf_counter() - self.started)
         return Allocated(roster=self.roster, assignments=self.assignments, stats=stats)
 
@@ -83,31 +91,46 @@ class Phases:
 
 
 class _BlockProgress:
-    def __init__(self, report: ProgressCallback, should_stop: CancelCheck, blocks: int, days: int) -> None:
+    def __init__(
+        self,
+        report: ProgressCallback,
+        should_stop: CancelCheck,
+        blocks: int,
+        days: int,
+        work: dict[dt.date, float],
+    ) -> None:
         self.report, self.should_stop = report, should_stop
+        self.work = work
         self.blocks, self.days = blocks, days
         self.done_blocks = self.done_days = 0
 
-    def run(self, pool: SolveExecutor, tasks: list[BlockTask]) -> list[BlockResult]:
-        # Busiest blocks first so that one worker is not left with Carnival's week at the end.
-        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].days))
-        futures = {i: pool.submit(plan_block, tasks[i]) for i in order}
+    def run(self, pool: SolveExecutor, tasks: list[BlockTask], filler: BoundTasks) -> list[BlockResult]:
+        """The tasks' results in order; while fewer blocks than workers are left, idle workers
+        take `filler`'s tasks."""
+        # Hardest blocks first so that one worker is not left with Carnival's week at the end.
+        order = sorted(range(len(tasks)), key=lambda i: -sum(self.work[d] for d in tasks[i].days))
+        futures = {pool.submit(plan_block, tasks[i]): i for i in order}
+        pending = set(futures)
         out: dict[int, BlockResult] = {}
-        for i in order:
+        while pending:
+            filler.fill(pool, busy=len(pending))
+            done, pending = wait(pending, timeout=CANCEL_POLL_SECONDS, return_when=FIRST_COMPLETED)
             if self.should_stop():
-                cancel_all(futures.values())
+                cancel_all([*futures, *filler.futures])
                 raise SolveCancelled
-            out[i] = futures[i].result()
-            self.done_blocks += 1
-            self.done_days += len(tasks[i].days)
-            self.report(
-                Progress(
-                    stage=Stage.ALLOCATION,
-                    done=self.done_days,
-                    total=self.days,
-                    message=f"planned {self.done_blocks} of {self.blocks} weeks ({self.done_days} days)",
+            for future in done:
+                i = futures[future]
+                out[i] = future.result()
+                self.done_blocks += 1
+                self.done_days += len(tasks[i].days)
+                self.report(
+                    Progress(
+                        stage=Stage.ALLOCATION,
+                        done=self.done_days,
+                        total=self.days,
+                        message=f"planned {self.done_blocks} of {self.blocks} weeks ({self.done_days} days)",
+                    )
                 )
-            )
         return [out[i] for i in range(len(tasks))]
 
 

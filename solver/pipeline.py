@@ -7,7 +7,8 @@
    day; weeks of one phase run as parallel tasks, weekly hours re-checked as phases merge.
 3. Bound (solver/bound.py): a relaxation of the problem the delivered plan solves, per day over
    the published roster with every lawful change the solver may make; its tasks need nothing
-   from the plan and fill the workers' idle moments.
+   from the plan, so they fill workers left idle at the end of a phase and run alongside
+   completion.
 4. Completion (solver/completion.py): every shortfall checked again against the final roster
    over all sources with an exact unit-formation model; lawful cover at a price the policy
    accepts is taken.
@@ -29,7 +30,7 @@ from planner.plan import Plan, Progress, StageStats
 from planner.stages import Stage
 from solver.allocation.model import QUIET_DAY_GAP
 from solver.assembly import allocations_of, assemble
-from solver.bound import Bound, DayBound, combine, plan_bound_days
+from solver.bound import Bound, BoundTasks, DayBound, combine
 from solver.completion import Completion, complete, cover_context
 from solver.executor import ExecutorFactory, SolveCancelled, default_executor
 from solver.live import tours_by_day
@@ -57,19 +58,20 @@ def solve(
     demand = tours_by_day(problem)
     days = list(demand)
     quiet_gap = QUIET_DAY_GAP if (problem.end - problem.start).days + 1 > LONG_HORIZON_DAYS else 0.0
-    phases = Phases(problem, days, quiet_gap, report, should_stop)
+    phases = Phases(problem, demand, quiet_gap, report, should_stop)
 
     with executor(problem, workers, len(days)) as pool:
-        phases.run_first(pool)
-        bound_futures = plan_bound_days(pool, days)
-        allocated = phases.run_second(pool)
+        bound_tasks = BoundTasks(days, workers)
+        phases.run_first(pool, bound_tasks)
+        allocated = phases.run_second(pool, bound_tasks)
+        bound_tasks.submit_rest(pool)
         completion_started = time.perf_counter()
         report(Progress(stage=Stage.COMPLETION, done=0, total=1, message="re-checking every shortfall"))
         ctx = cover_context(problem, allocated.roster)
         completed = complete(problem, allocated.roster, demand, allocated.assignments, should_stop, ctx)
         completion = _completion_stats(completed, time.perf_counter() - completion_started)
         bound_started = time.perf_counter()
-        bound = _collect_bound(bound_futures, report, should_stop)
+        bound = _collect_bound(bound_tasks.futures, report, should_stop)
         bound_wait = time.perf_counter() - bound_started
 
     plan = assemble(problem, demand, ctx, completed.assignments, [allocated.stats, completion])

@@ -147,16 +147,11 @@ def build_day_input(
     policy = problem.policy
     class_keys, class_of = index.class_keys, index.class_of
     d = roster.day_index(day)
-    rows = np.arange(len(roster.officers)) if rows is None else rows
-    status = roster.status[rows, d]
-    free = ~roster.on_event[rows, d]
+    all_rows = np.arange(len(roster.officers)) if rows is None else rows
     n_classes = len(class_keys)
-    on_mask = (status == ON) & free
     # On-duty cost falls as rostered hours rise: pricing every class at the day's longest rostered
     # tour never overstates what an on-duty officer costs (so a relaxation stays a bound).
-    rostered = float(roster.rostered_hours[rows, d].max()) if bound_costs and len(rows) else 8.0
-    on = np.bincount(class_of[rows[on_mask]], minlength=n_classes)
-    rest = np.zeros(n_classes, dtype=np.int64)
+    rostered = float(roster.rostered_hours[all_rows, d].max()) if bound_costs and len(all_rows) else 8.0
 
     windows: dict[tuple[int, int], int] = {}
     tour_demands: list[TourDemand] = []
@@ -183,6 +178,14 @@ def build_day_input(
                 ),
             )
         )
+    # Supply is counted for the officers some tour may draw on (every source for a relaxation,
+    # whose omitted sources are priced); floors and fairness below count everyone on duty.
+    rows = all_rows if all_sources or eligible is not None else _of_sources(index, all_rows, tour_demands)
+    status = roster.status[rows, d]
+    free = ~roster.on_event[rows, d]
+    on_mask = (status == ON) & free
+    on = np.bincount(class_of[rows[on_mask]], minlength=n_classes)
+    rest = np.zeros(n_classes, dtype=np.int64)
     on_by_window = []
     rest_by_window = []
     spacing = roster.spacing_ok(rows, d)
@@ -235,14 +238,14 @@ def build_day_input(
         )
         for c in used
     ]
-    borough_on_duty = _borough_on_duty(index, roster, rows, d)
+    borough_on_duty = _borough_on_duty(index, roster, all_rows, d)
     per_point, per_point_above = fairness_weights(policy, borough_on_duty.values())
     return DayInput(
         day=day,
         tours=tour_demands,
         classes=classes,
         windows=list(windows),
-        floors=_floor_headroom(index, roster, rows, d),
+        floors=_floor_headroom(index, roster, all_rows, d),
         borough_on_duty=borough_on_duty,
         roles=dict(policy.roles),
         uncovered_weight=dict(policy.weights.uncovered),
@@ -254,12 +257,20 @@ def build_day_input(
     )
 
 
+def _of_sources(index: SupplyIndex, rows: IntArray, tours: list[TourDemand]) -> IntArray:
+    """Those of `rows` whose source is a candidate for at least one of the tours."""
+    sources = sorted({source for tour in tours for source in tour.travel})
+    wanted = np.isin(index.class_source, sources)
+    return rows[wanted[index.class_of[rows]]]
+
+
 class SupplyIndex:
     """Officer classes and the (source, duty role) groups that floors apply to, for roster rows."""
 
     def __init__(self, problem: PlanningProblem, class_keys: list[ClassKey], class_of: IntArray) -> None:
         self.class_keys = class_keys
         self.class_of = class_of
+        self.class_source = np.asarray([k[0] for k in class_keys])
         group_ids: dict[tuple[str, str], int] = {}
         self.class_group = np.asarray(
             [group_ids.setdefault((k[0], k[1]), len(group_ids)) for k in class_keys], dtype=np.int64
