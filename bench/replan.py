@@ -42,6 +42,8 @@ import msgspec
 import numpy as np
 from tqdm import tqdm
 
+from api.imports import LONDON
+from planner.changes import InputChanges
 from planner.cover import measure
 from planner.demo import demo_problem, protest_demand
 from planner.disruption import REST_DAY_SHORT_NOTICE
@@ -52,7 +54,7 @@ from planner.roster import ON
 from planner.rules import event_tours
 from planner.validate import validate, validate_change
 from solver.live import apply
-from solver.replan import LiveVersion, ReplanOptions, ReplanResult, replan
+from solver.replan import LiveVersion, ReplanOptions, ReplanResult, ReplanStats, VersionDelta, replan
 
 DEFAULT_OUT = Path("bench/results/replan.json")
 PLAN_CACHE = Path("bench/results")  # replan_plan_<year-seed-start-end>.msgpack: the plan, solved once
@@ -274,6 +276,224 @@ def _p(values: list[float], q: float) -> float | None:
     return float(np.percentile(np.asarray(values), q))
 
 
+class InProcess:
+    """Re-plans against a LiveVersion in this process: solver, validator, nothing stored."""
+
+    def __init__(self, problem: PlanningProblem, plan: Plan) -> None:
+        started = time.perf_counter()
+        self.live = LiveVersion(problem, plan)
+        self.warm_seconds = time.perf_counter() - started
+
+    def version(
+        self,
+        before: PlanningProblem,
+        after: PlanningProblem,
+        kind: str,
+        info: dict[str, Any],
+        clock: dt.datetime,
+        tag: str,
+    ) -> tuple[ReplanResult, list[Any], dict[str, float]]:
+        t0 = time.perf_counter()
+        result = replan(self.live, after, ReplanOptions(as_of=clock, unit_tag=tag))
+        t1 = time.perf_counter()
+        violations = validate_change(
+            after,
+            Plan(assignments=list(self.live.assignments), shortfalls=_live_shortfalls(self.live)),
+            {c.service_number for c in result.changes},
+            set(result.delta.days),
+        )
+        return result, violations, {"replan_seconds": t1 - t0, "validate_seconds": time.perf_counter() - t1}
+
+    def recommendations(self, stream: Stream, n: int) -> list[float]:
+        return _recommendations(self.live, stream, n)
+
+
+class ThroughService:
+    """Every change goes in through the API (event create, update and cancel, absences) and every
+    version comes out of POST .../replan, stored in SQLite: the figures are the service's."""
+
+    def __init__(self, problem: PlanningProblem, plan: Plan, folder: Path) -> None:
+        import os
+
+        from litestar.testing import TestClient
+
+        from api.app import create_app
+        from api.auth import insert_key_statement
+        from api.db.engine import make_sync_engine
+        from api.db.migrate import migrate
+        from api.jobs import Worker
+        from api.settings import DatabaseSettings, Settings, WorkerSettings
+
+        folder.mkdir(parents=True, exist_ok=True)
+        db_file = folder / "replan-bench.sqlite3"
+        for stale in folder.glob("replan-bench.sqlite3*"):
+            stale.unlink()
+        plan_file = folder / "replan-bench-plan.json"
+        plan_file.write_bytes(msgspec.json.encode(plan))
+        os.environ["PLANNER_BENCH_PLAN"] = str(plan_file)
+        self.settings = Settings(
+            db=DatabaseSettings(url=f"sqlite:///{db_file}"),
+            worker=WorkerSettings(
+                mode="off", poll_seconds=0.05, solver="bench.api_bench:replay_plan", solver_workers=1
+            ),
+        )
+        migrate(self.settings.db)
+        engine = make_sync_engine(self.settings.db, pooled=False)
+        with engine.begin() as conn:
+            full, _id, stmt = insert_key_statement("planner", "bench")
+            conn.execute(stmt)
+        engine.dispose()
+        self.h = {"X-API-Key": full}
+        self.client = TestClient(
+            create_app(self.settings, migrate=False), raise_server_exceptions=False, timeout=600
+        )
+        self.client.__enter__()
+        c = self.client
+        put = c.put(
+            "/policy", json={"policy": msgspec.to_builtins(problem.policy), "note": "demo"}, headers=self.h
+        )
+        assert put.status_code in (200, 201), put.text
+        for path, records in (
+            ("/officers/import/json", problem.officers),
+            ("/events/import/json", problem.events),
+        ):
+            r = c.post(
+                path,
+                content=msgspec.json.encode(records),
+                headers={**self.h, "Content-Type": "application/json"},
+            )
+            assert r.status_code == 200, r.text
+        job = c.post(
+            "/plans", json={"start": str(problem.start), "end": str(problem.end)}, headers=self.h
+        ).json()
+        worker = Worker(self.settings)
+        try:
+            assert worker.run_once() == "succeeded"
+        finally:
+            worker.engine.dispose()
+        self.plan_id = job["id"]
+        started = time.perf_counter()
+        r = c.post(f"/plans/{self.plan_id}/publish", json={"reason": "bench"}, headers=self.h)
+        assert r.status_code == 201, r.text
+        self.number = 1
+        # The first re-plan builds the warm version; time it as the service's warm-up.
+        self._warm()
+        self.warm_seconds = time.perf_counter() - started
+
+    def _warm(self) -> None:
+        from api.features.versions import services
+
+        svc = services.service_for(self.settings.db)
+        with svc.engine.connect() as conn:
+            services._live(svc, conn, self.plan_id, self.number)
+
+    @property
+    def live(self) -> LiveVersion:
+        from api.features.versions import services
+
+        return services.service_for(self.settings.db).live[self.plan_id][1]
+
+    def _send(self, before: PlanningProblem, after: PlanningProblem, kind: str, info: dict[str, Any]) -> None:
+        c, h = self.client, self.h
+        if kind in ("new_event", "large"):
+            event = next(e for e in after.events if e.external_id == info["event"])
+            body = {k: v for k, v in msgspec.to_builtins(event).items() if v is not None}
+            r = c.post("/events", json=body, headers=h)
+        elif kind == "cancel":
+            r = c.delete(f"/events/{info['event']}", headers=h)
+        elif kind == "demand":
+            event = next(e for e in after.events if e.external_id == info["event"])
+            body = {
+                k: v for k, v in msgspec.to_builtins(event).items() if v is not None and k != "external_id"
+            }
+            r = c.put(f"/events/{info['event']}", json=body, headers=h)
+        else:
+            r = c.post(
+                f"/officers/{info['officer']}/absences",
+                json={"start": info["first"], "end": info["last"], "reason": "sickness"},
+                headers=h,
+            )
+        assert r.status_code in (200, 201, 204), r.text
+
+    def version(
+        self,
+        before: PlanningProblem,
+        after: PlanningProblem,
+        kind: str,
+        info: dict[str, Any],
+        clock: dt.datetime,
+        tag: str,
+    ) -> tuple[ReplanResult, list[Any], dict[str, float]]:
+        from api.features.versions import services
+
+        t0 = time.perf_counter()
+        self._send(before, after, kind, info)
+        t1 = time.perf_counter()
+        as_of = clock.replace(tzinfo=LONDON).isoformat()
+        r = self.client.post(
+            f"/plans/{self.plan_id}/versions/{self.number}/replan",
+            json={"reason": kind, "as_of": as_of},
+            headers=self.h,
+        )
+        t2 = time.perf_counter()
+        if r.status_code == 500 and r.json().get("type", "").endswith("replan-invalid"):
+            # The validator refused the version and nothing was stored: count it and go on.
+            empty = ReplanResult(
+                delta=VersionDelta(removed=[], added=[], days=[], shortfalls=[]),
+                changes=[],
+                inputs=InputChanges(),
+                stats=_no_stats(),
+            )
+            return (
+                empty,
+                [r.json()["detail"]],
+                {"input_seconds": t1 - t0, "replan_seconds": t2 - t1, "validate_seconds": 0.0},
+            )
+        assert r.status_code == 201, r.text
+        self.number = r.json()["number"]
+        result = services.stored_result(services.service_for(self.settings.db), self.plan_id, self.number)
+        # The service stores a version only if validate_change finds nothing: a stored version has none.
+        return result, [], {"input_seconds": t1 - t0, "replan_seconds": t2 - t1, "validate_seconds": 0.0}
+
+    def recommendations(self, stream: Stream, n: int) -> list[float]:
+        rng = random.Random(1)
+        live = self.live
+        tours = _future_tours(live, stream)
+        out = []
+        for _ in range(n):
+            event, tour = rng.choice(tours)
+            role = rng.choice([d.role for d in event.demand])
+            t0 = time.perf_counter()
+            r = self.client.get(
+                f"/plans/{self.plan_id}/versions/{self.number}/recommendations",
+                params={"event_id": event.external_id, "tour_index": tour.index, "role": role, "k": 10},
+                headers=self.h,
+            )
+            out.append(time.perf_counter() - t0)
+            assert r.status_code == 200, r.text
+        return out
+
+
+def _no_stats() -> ReplanStats:
+    return ReplanStats(
+        seconds=0.0,
+        days=[],
+        withdrawn_forced=0,
+        members_replaced=0,
+        units_added=0,
+        units_released=0,
+        units_made_compliant=0,
+        frozen_released=0,
+        replacement_candidates=0,
+        short_before=0,
+        short_after=0,
+    )
+
+
+def _live_shortfalls(live: LiveVersion) -> list[Any]:
+    return [s for d in sorted(live.shortfalls) for s in live.shortfalls[d]]
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     problem = demo_problem(args.year, args.seed)
     if args.days:
@@ -281,9 +501,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         problem = msgspec.structs.replace(problem, start=first, end=first + dt.timedelta(days=args.days - 1))
     key = f"{args.year}-{args.seed}-{problem.start}-{problem.end}"
     plan, solve_seconds = year_plan(problem, args.resolve, key)
-    started = time.perf_counter()
-    live = LiveVersion(problem, plan)
-    warm_seconds = time.perf_counter() - started
+    driver: InProcess | ThroughService = (
+        ThroughService(problem, plan, Path(args.store_dir)) if args.store else InProcess(problem, plan)
+    )
+    live = driver.live
     stream = Stream(
         problem, live, args.seed, dt.datetime.combine(dt.date.fromisoformat(args.start), dt.time(7))
     )
@@ -297,38 +518,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bar.update(1)
             continue
         after, info = made
-        t0 = time.perf_counter()
         tag = f"v{len(rows) + 2}."
-        result = replan(live, after, ReplanOptions(as_of=stream.clock, unit_tag=tag))
-        t1 = time.perf_counter()
-        touched = {c.service_number for c in result.changes}
-        days = set(result.delta.days)
-        violations = validate_change(
-            after,
-            Plan(
-                assignments=list(live.assignments),
-                shortfalls=[s for d in sorted(live.shortfalls) for s in live.shortfalls[d]],
-            ),
-            touched,
-            days,
-        )
+        t0 = time.perf_counter()
+        result, violations, split = driver.version(stream.problem, after, kind, info, stream.clock, tag)
         t2 = time.perf_counter()
+        live = driver.live
+        stream.live = live
         short, avoidable = avoidable_short_notice(live, result, stream.clock.date(), tag)
         rows.append(
             {
                 "kind": kind,
                 **info,
                 "seconds": t2 - t0,
-                "replan_seconds": t1 - t0,
-                "validate_seconds": t2 - t1,
+                **split,
                 "changed": len(result.changes),
                 "published_changed": sum(1 for c in result.changes if c.weight > 0 or c.pay > 0),
                 "forced_minimum": forced_minimum(kind, info, result, live),
                 "short_notice_cancellations": short,
                 "avoidable_short_notice": avoidable,
                 "violations": len(violations),
-                "violation_rules": sorted({v.rule for v in violations}),
-                "violation_messages": [f"{v.rule}: {v.message}" for v in violations[:3]],
+                "violation_rules": sorted({getattr(v, "rule", "refused by the service") for v in violations}),
+                "violation_messages": [getattr(v, "message", str(v)) for v in violations[:3]],
                 "short_before": result.stats.short_before,
                 "short_after": result.stats.short_after,
                 "units_released": result.stats.units_released,
@@ -338,7 +548,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stream.problem = after
         bar.update(1)
     bar.close()
-    recommend_seconds = _recommendations(live, stream, args.recommendations)
+    warm_seconds = driver.warm_seconds
+    recommend_seconds = driver.recommendations(stream, args.recommendations)
     final_full = None
     if not args.skip_full_validation:
         t0 = time.perf_counter()
@@ -366,6 +577,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     forced = sum(r["forced_minimum"] for r in rows)
     summary = {
         "changes": len(rows),
+        "mode": "through the service (SQLite, stored versions)" if args.store else "in process (not stored)",
         "year_solve_seconds": round(solve_seconds, 1),
         "warm_up_seconds": round(warm_seconds, 2),
         "new_event_p95_seconds": _p(small_new, 95),
@@ -398,17 +610,21 @@ def _ok(value: float | None, target: float) -> bool | None:
     return None if value is None else value <= target
 
 
-def _recommendations(live: LiveVersion, stream: Stream, n: int) -> list[float]:
-    """Time recommendations for `n` random future tours (and roles) of the version."""
-    rng = random.Random(1)
+def _future_tours(live: LiveVersion, stream: Stream) -> list[tuple[Event, Any]]:
     problem = live.problem
-    tours = [
+    return [
         (e, t)
         for e in problem.events
         if e.status == "planned" and e.demand and e.start > stream.clock
         for t in event_tours(e, problem.policy)
         if problem.start <= t.day <= problem.end
     ][:2000]
+
+
+def _recommendations(live: LiveVersion, stream: Stream, n: int) -> list[float]:
+    """Time recommendations for `n` random future tours (and roles) of the version."""
+    rng = random.Random(1)
+    tours = _future_tours(live, stream)
     out = []
     for _ in range(n):
         event, tour = rng.choice(tours)
@@ -438,6 +654,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-full-validation", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--store",
+        action="store_true",
+        help="send every change and re-plan through the service and store them (SQLite)",
+    )
+    parser.add_argument(
+        "--store-dir", default="bench/results/replan-store", help="where the --store database lives"
+    )
     args = parser.parse_args(argv)
     result = run(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)

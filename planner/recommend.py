@@ -73,7 +73,8 @@ def recommend(
     on = roster.status[lawful, d] == ON
     headroom = ctx.headroom(d)
     groups = ctx.group[lawful]
-    blocked = on & np.asarray([headroom.get(int(g), 1) <= 0 for g in groups], dtype=np.bool_)
+    full = np.fromiter((g for g, room in headroom.items() if room <= 0), dtype=np.int64)
+    blocked = on & np.isin(groups, full)
     for g in np.unique(groups[blocked]):
         excluded[floor_name(ctx.group_keys[int(g)][1])] += int((groups[blocked] == g).sum())
     lawful, on = lawful[~blocked], on[~blocked]
@@ -101,23 +102,27 @@ def _ranked(
     price (the exact breakdown is computed for the few shown)."""
     problem, roster = ctx.problem, ctx.roster
     policy = problem.policy
-    org = problem.organisation
-    units = ctx.units[rows]
-    travel = (
-        np.asarray([org.travel(str(u), event.borough) for u in units])
-        * policy.weights.travel_per_officer_minute
-    )
-    on_day = roster.status[:, d] == ON
-    on_duty_of = {
-        str(u): int(n) for u, n in zip(*np.unique(ctx.units[on_day], return_counts=True), strict=True)
-    }
-    per_point, _ = fairness_weights(policy, on_duty_of.values())
-    fairness = np.asarray([100.0 * per_point / max(1, on_duty_of.get(str(u), 0)) for u in units])
+    codes, unit_of = _unit_index(ctx)
+    travel_of = np.asarray([problem.organisation.travel(str(u), event.borough) for u in codes])
+    travel = travel_of[unit_of[rows]] * policy.weights.travel_per_officer_minute
+    on_duty_of = np.bincount(unit_of[roster.status[:, d] == ON], minlength=len(codes))
+    per_point, _ = fairness_weights(policy, on_duty_of.tolist())
+    fairness = 100.0 * per_point / np.maximum(1, on_duty_of[unit_of[rows]])
     rest = rest_day_cost_at(notice(tour.day, as_of)[0], tour, policy)
     extra = np.maximum(0.0, tour.hours - roster.rostered_hours[rows, d]) * policy.costs.overtime_multiplier
     estimate = np.where(on, extra, rest) + travel + fairness
     order = np.lexsort((roster.abstractions[rows], estimate))
     return [(int(rows[i]), float(fairness[i])) for i in order]
+
+
+def _unit_index(ctx: CoverContext) -> tuple[np.ndarray, np.ndarray]:
+    """(unit codes, each roster row's index into them), computed once per cover context."""
+    cached = getattr(ctx, "_unit_index", None)
+    if cached is None:
+        codes, unit_of = np.unique(ctx.units, return_inverse=True)
+        cached = (codes, unit_of)
+        ctx._unit_index = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _candidate(

@@ -516,9 +516,16 @@ class _Replan:
         where a source can form it with fewer (the day model may trade them against travel or
         fairness; the regulations' notice comes first). Member replacements are not revisited:
         their unit's source is fixed, and on-duty officers were taken first."""
+        # A unit formed again frees its old members, which may let an earlier unit improve: repeat
+        # while a pass improves something (each improvement cancels fewer rest days, so this ends).
+        while self._compliance_pass():
+            pass
+
+    def _compliance_pass(self) -> bool:
         live, roster = self.live, self.live.roster
         short_notice = self.after.policy.costs.short_notice_days
         today = self.options.as_of.date()
+        improved = False
         for unit_id in sorted(self.new_units):
             members = list(live.by_unit.get(unit_id, ()))
             if not members or (members[0].day - today).days >= short_notice:
@@ -552,10 +559,12 @@ class _Replan:
                     )
                     live.add(made)
                     self.units_made_compliant += 1
+                    improved = True
                     break
             else:
                 apply(roster, members)
                 live.add(members)
+        return improved
 
     # ----------------------------------------------------------------- widening
 

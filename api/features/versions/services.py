@@ -74,7 +74,7 @@ from api.problems import ProblemError
 from api.settings import DatabaseSettings
 from planner.changes import InputDelta, apply_delta, input_delta
 from planner.disruption import Duty, DutyChange
-from planner.domain import DateRange, PlanningProblem
+from planner.domain import DateRange, Officer, PlanningProblem
 from planner.plan import Assignment, Plan, Shortfall
 from planner.recommend import recommend
 from planner.reference import london
@@ -110,12 +110,26 @@ class _Inputs:
     officers: tuple[int, Any] | None = None
     events: tuple[tuple[int, dt.date, dt.date], Any] | None = None
     policies: dict[int, Any] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def patch_officer(self, version: int, officer: Officer) -> None:
+        """This process wrote `officer` and moved the officers' dataset to `version` under the
+        dataset lock: if the cache held the version just before, it holds `version` now with
+        one record changed (a sickness need not re-read 32,000 officers)."""
+        with self.guard:
+            if self.officers is None or self.officers[0] != version - 1:
+                return
+            self.officers = (
+                version,
+                tuple(officer if o.service_number == officer.service_number else o for o in self.officers[1]),
+            )
 
     def problem(self, conn: Connection, start: dt.date, end: dt.date, policy_version: int) -> PlanningProblem:
         versions = dict(conn.execute(select(DatasetVersion.name, DatasetVersion.version)).all())
         officers_version, calendar_version = versions.get("officers", 0), versions.get("calendar", 0)
-        if self.officers is None or self.officers[0] != officers_version:
-            self.officers = (officers_version, read_officers(conn))
+        with self.guard:
+            if self.officers is None or self.officers[0] != officers_version:
+                self.officers = (officers_version, read_officers(conn))
         key = (calendar_version, start, end)
         if self.events is None or self.events[0] != key:
             self.events = (key, read_events(conn, start, end))
@@ -898,6 +912,8 @@ def add_absence(svc: VersionService, service_number: str, body: AbsenceIn, key_i
             .where(DatasetVersion.name == "officers")
             .values(version=DatasetVersion.version + 1, updated_at=now)
         )
+        version = conn.execute(select(DatasetVersion.version).where(DatasetVersion.name == "officers")).scalar_one()
+        changed = msgspec.structs.replace(officer, leave=tuple(merged))
         absence_id = conn.execute(
             insert(OfficerAbsence)
             .values(
@@ -912,6 +928,7 @@ def add_absence(svc: VersionService, service_number: str, body: AbsenceIn, key_i
             .returning(OfficerAbsence.id)
         ).scalar_one()
         stored = conn.execute(select(OfficerAbsence).where(OfficerAbsence.id == absence_id)).one()
+    svc.inputs.patch_officer(version, changed)
     return AbsenceOut(
         id=stored.id,
         service_number=stored.service_number,
@@ -943,3 +960,49 @@ def _merge(ranges: list[DateRange]) -> list[DateRange]:
         else:
             out.append(r)
     return out
+
+
+def stored_result(svc: VersionService, plan_id: str, number: int) -> ReplanResult:
+    """A stored re-plan version read back as the solver's result (for benchmarks and audits): its
+    delta, its priced changes and its figures."""
+    from planner.changes import InputChanges
+    from solver.replan import ReplanStats
+
+    with svc.engine.connect() as conn:
+        row = _version_row(conn, plan_id, number)
+        changes = conn.execute(select(PlanChange).where(PlanChange.version_id == row.id)).all()
+    stored = _unpack(row.delta, StoredDelta)
+    stats = json.loads(row.stats)
+    return ReplanResult(
+        delta=stored.plan,
+        changes=[
+            DutyChange(
+                service_number=c.service_number,
+                unit=c.unit,
+                day=c.day,
+                kind=c.kind,
+                before=_duty.decode(c.before),
+                after=_duty.decode(c.after),
+                notice_days=c.notice_days,
+                clear_days=c.clear_days,
+                cost_class=c.cost_class,
+                pay=c.pay,
+                weight=c.weight,
+            )
+            for c in changes
+        ],
+        inputs=InputChanges(),
+        stats=ReplanStats(
+            seconds=stats["seconds"],
+            days=[dt.date.fromisoformat(d) for d in stats["days"]],
+            withdrawn_forced=stats["withdrawn_forced"],
+            members_replaced=stats["members_replaced"],
+            units_added=stats["units_added"],
+            units_released=stats["units_released"],
+            units_made_compliant=stats["units_made_compliant"],
+            frozen_released=stats["frozen_released"],
+            replacement_candidates=0,
+            short_before=stats["short_before"],
+            short_after=stats["short_after"],
+        ),
+    )
