@@ -686,6 +686,7 @@ def replan(live: LiveVersion, after: PlanningProblem, options: ReplanOptions) ->
     ):
         work.widen(left)
         left = work.demand()
+    work.prefer_compliant()
     delta = _remeasure(live, after, work)
     changes = diff(after, delta.removed, delta.added, options.as_of, live.officers)
     if options.published_through is not None:

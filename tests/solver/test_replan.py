@@ -274,3 +274,42 @@ def test_a_stored_input_delta_rebuilds_the_later_inputs() -> None:
     rebuilt = apply_delta(p, input_delta(p, after, changes))
     assert {e.external_id: e for e in rebuilt.events} == {e.external_id: e for e in after.events}
     assert rebuilt.officers == after.officers
+
+
+def test_a_unit_formed_with_a_short_notice_rest_day_is_formed_again_where_none_is_needed() -> None:
+    from solver.replan import _Replan
+    from solver.rostering import deploy_unit
+
+    # Westminster's constables rest on the day (offset pattern); Camden's are on duty.
+    resting = officers(WESTMINSTER, 2, prefix="wr")  # 5x2 from a Monday: Saturday is a rest day
+    on_duty = officers(CAMDEN, 2, offset=2, prefix="co")  # two days on in the cycle: on duty
+    saturday = DAY + dt.timedelta(days=5 - DAY.weekday())
+    p = problem(resting + on_duty, [], start=saturday, end=saturday)
+    live = LiveVersion(p, Plan())
+    ev = event("N", start_hour=12, day=saturday, priority="high", constable=1)
+    after = _with(p, ev)
+    options = ReplanOptions(as_of=dt.datetime.combine(saturday - dt.timedelta(days=2), dt.time(9)))
+    work = _Replan(live, after, options)
+    row = live.roster.index[resting[0].service_number]
+    assert live.roster.status[row, live.roster.day_index(saturday)] == 1  # RESTING
+    from planner.rules import event_tours as tours_of
+
+    tour = tours_of(ev, p.policy)[0]
+    made = deploy_unit(
+        live.roster,
+        [[row]],
+        event_id="N",
+        tour_index=0,
+        day=saturday,
+        role="constable",
+        unit_id="N/0/constable/x/r1",
+        source=WESTMINSTER,
+        start=tour.start,
+        end=tour.end,
+    )
+    assert made[0].rest_day_cancelled
+    live.add(made)
+    work.new_units.add("N/0/constable/x/r1")
+    work.prefer_compliant()
+    [now] = live.by_unit["N/0/constable/x/r1"]
+    assert now.source == CAMDEN and not now.rest_day_cancelled and work.units_made_compliant == 1
