@@ -117,15 +117,14 @@ def _operations(openapi: Any) -> list[tuple[str, Any]]:
 
 def finish_contract(openapi: Any, *, max_page_size: int) -> None:
     """Make every operation's documented answers the ones the server gives (see the module doc)."""
-
     components = openapi.components
     if "Problem" not in (components.schemas or {}):
-        properties = {f: Schema() for f in Problem.__struct_fields__}
+        properties: dict[str, Schema | Reference] = {f: Schema() for f in Problem.__struct_fields__}
         components.schemas = {**(components.schemas or {}), "Problem": Schema(properties=properties)}
     for path, op in _operations(openapi):
         public = is_public(path)
         params = op.parameters or []
-        codes = set()
+        codes: set[int] = set()
         if not public:
             op.security = [{"ApiKey": []}]
             codes |= {401, 403}  # the key middleware, then the route's guard

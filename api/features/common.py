@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Annotated, Any
@@ -96,6 +97,19 @@ OffsetParam = bounded_query(name="offset", ge=0, le=MAX_OFFSET, required=False, 
 # every parameter with this description (api.openapi.finish_contract).
 LIMIT_DESCRIPTION = "Page size (at most PLANNER_MAX_PAGE_SIZE)."
 LimitParam = bounded_query(name="limit", ge=1, required=False, description=LIMIT_DESCRIPTION)
+
+
+INTEGER_QUERY = re.compile(r"[0-9]{1,20}")
+
+
+async def page_numbers_are_integers(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook: `limit` and `offset` are written as integers. Query values are
+    converted leniently, which would read `offset=5.0` as 5; the document says integer, so
+    anything else is a 400."""
+    for name in ("limit", "offset"):
+        for value in request.query_params.getall(name, ()):
+            if not INTEGER_QUERY.fullmatch(value):
+                raise ProblemError(400, f"{name} must be a whole number written with digits only.")
 
 
 def page_bounds(

@@ -38,6 +38,12 @@ def test_an_offset_past_64_bits_is_a_400_on_every_list(service: Service, path: s
     problem(service.client.get(path, params={"offset": BIG}, headers=service.h(P)), 400)
 
 
+@pytest.mark.parametrize("value", ["5.0", "1e3", "-0", " 5", "0x10"])
+def test_page_numbers_must_be_written_as_integers(service: Service, value: str) -> None:
+    for name in ("limit", "offset"):
+        problem(service.client.get("/events", params={name: value}, headers=service.h(P)), 400)
+
+
 def test_the_largest_offset_answers_an_empty_page(service: Service) -> None:
     c, h = service.client, service.h(P)
     assert c.post("/events/import/csv", content=data.events_csv(), headers=h).status_code == 200

@@ -61,6 +61,7 @@ def settings_file(tmp_path: Path, ids: dict[str, list[str]]) -> Path:
     lines.append("[parameters]")
     for parameter, dictionary in (
         ("path.job_id", "plans"),
+        ("path.plan_id", "plans"),
         ("path.other_id", "plans"),
         ("path.service_number", "officers"),
         ("path.external_id", "events"),
