@@ -51,6 +51,11 @@ log = logging.getLogger("solver.bound")
 # A day LP takes well under a second alone; the limit is for a machine loaded by other work.
 BOUND_LP_SECONDS = 120.0
 MAX_PRICING_ROUNDS = 3
+# GLOP's dual simplex without its presolve: on the day models (sparse, small integer
+# coefficients) 3-8x faster than the defaults, whose presolve costs more than it saves. The
+# bound needs only the optimum and optimal duals; the plan's LP keeps the defaults, whose vertex
+# (where optima tie) the plans were tuned on.
+GLOP_BOUND = "use_dual_simplex:true use_preprocessing:false"
 PRICING_TOLERANCE = 0.005
 
 
@@ -191,7 +196,7 @@ def day_bound(
     while True:
         rounds += 1
         v = build(day)
-        lp = v.model.solve(relax=True, solver="glop", time_limit=BOUND_LP_SECONDS)
+        lp = v.model.solve(relax=True, solver="glop", time_limit=BOUND_LP_SECONDS, parameters=GLOP_BOUND)
         if lp.status != "OPTIMAL" or lp.objective is None or lp.duals is None:
             # Feasible by design, so only a time limit on a loaded machine gets here; the duals of
             # an unfinished solve need not be dual feasible, so they bound nothing. Every cost is

@@ -19,9 +19,6 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 INF = float("inf")
-# GLOP's dual simplex without its presolve: on the day models (sparse, small integer
-# coefficients) it is 3-8x faster than the defaults, whose presolve costs more than it saves.
-GLOP_LP_PARAMETERS = "use_dual_simplex:true use_preprocessing:false"
 
 
 @dataclass
@@ -89,8 +86,15 @@ class LinearModel:
         return helper
 
     def solve(
-        self, *, relax: bool, solver: str = "glop", time_limit: float = 10.0, hint: FloatArray | None = None
+        self,
+        *,
+        relax: bool,
+        solver: str = "glop",
+        time_limit: float = 10.0,
+        hint: FloatArray | None = None,
+        parameters: str = "",
     ) -> Solution:
+        """`parameters`: solver-specific settings in the solver's own text format."""
         helper = self._helper(relax)
         if hint is not None:
             for j, value in enumerate(hint):
@@ -99,8 +103,8 @@ class LinearModel:
         engine.set_time_limit_in_seconds(time_limit)
         if solver == "highs" and not relax:
             engine.set_solver_specific_parameters("mip_rel_gap=0.0005\nthreads=1\noutput_flag=false")
-        elif solver == "glop":
-            engine.set_solver_specific_parameters(GLOP_LP_PARAMETERS)
+        elif parameters:
+            engine.set_solver_specific_parameters(parameters)
         engine.solve(helper)
         status = engine.status()
         if not engine.has_solution():

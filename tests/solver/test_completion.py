@@ -17,10 +17,10 @@ from planner.roster import Roster
 from planner.rules import REST, event_tours, roster_code
 from planner.validate import validate
 from solver.allocation.inputs import candidate_sources
+from solver.assembly import assemble
 from solver.completion import Completion, complete, cover_context, short_roles
 from solver.live import apply
 from solver.pipeline import tours_by_day
-from solver.quality import assemble
 from tests.solver.exact import exact
 from tests.solver.factory import BROMLEY, CAMDEN, KENSINGTON, WESTMINSTER, event, officers, problem
 
