@@ -296,12 +296,8 @@ class InProcess:
         t0 = time.perf_counter()
         result = replan(self.live, after, ReplanOptions(as_of=clock, unit_tag=tag))
         t1 = time.perf_counter()
-        violations = validate_change(
-            after,
-            Plan(assignments=list(self.live.assignments), shortfalls=_live_shortfalls(self.live)),
-            {c.service_number for c in result.changes},
-            set(result.delta.days),
-        )
+        moved, days = {c.service_number for c in result.changes}, set(result.delta.days)
+        violations = validate_change(after, self.live.scope(moved, days), moved, days)
         return result, violations, {"replan_seconds": t1 - t0, "validate_seconds": time.perf_counter() - t1}
 
     def recommendations(self, stream: Stream, n: int) -> list[float]:

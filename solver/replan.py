@@ -134,6 +134,7 @@ class LiveVersion:
         self.by_officer_day: dict[tuple[str, dt.date], Assignment] = {}
         self.units_of_tour: dict[tuple[str, int], set[str]] = defaultdict(set)
         self.units_of_day: dict[dt.date, set[str]] = defaultdict(set)
+        self.days_of_officer: dict[str, set[dt.date]] = defaultdict(set)
         self.shortfalls: dict[dt.date, list[Shortfall]] = defaultdict(list)
         for s in plan.shortfalls:
             self.shortfalls[s.day].append(s)
@@ -149,6 +150,7 @@ class LiveVersion:
             self.by_officer_day[key] = a
             self.units_of_tour[(a.event_id, a.tour_index)].add(a.unit_id)
             self.units_of_day[a.day].add(a.unit_id)
+            self.days_of_officer[a.service_number].add(a.day)
 
     @property
     def assignments(self) -> Iterable[Assignment]:
@@ -169,6 +171,7 @@ class LiveVersion:
             key = (a.service_number, a.day)
             self.journal.setdefault(key, self.by_officer_day.get(key))
             self.by_officer_day.pop(key, None)
+            self.days_of_officer[a.service_number].discard(a.day)
             unit = self.by_unit.get(a.unit_id)
             if unit is not None:
                 unit.remove(a)
@@ -180,6 +183,20 @@ class LiveVersion:
     def add(self, members: Iterable[Assignment]) -> None:
         """Record assignments already put on the roster."""
         self._index(members)
+
+    def scope(self, officers: Iterable[str], days: Iterable[dt.date]) -> Plan:
+        """The assignments of `officers` and every assignment on `days`, with those days'
+        shortfalls: all that planner.validate.validate_change reads of a version."""
+        days = set(days)
+        mine = {
+            (n, d): self.by_officer_day[(n, d)] for n in officers for d in self.days_of_officer.get(n, ())
+        }
+        for day in days:
+            for u in self.units_of_day.get(day, ()):
+                for a in self.by_unit[u]:
+                    mine[(a.service_number, a.day)] = a
+        shortfalls = [s for day in sorted(days) for s in self.shortfalls.get(day, ())]
+        return Plan(assignments=list(mine.values()), shortfalls=shortfalls)
 
     def plan(self) -> Plan:
         """The version as a Plan (sorted as the solver stores plans)."""
@@ -742,7 +759,12 @@ def _remeasure(live: LiveVersion, after: PlanningProblem, work: _Replan) -> Vers
     days = sorted({d + dt.timedelta(days=k) for d in work.touched_days for k in (-1, 0, 1)})
     demand: dict[dt.date, TourDemands] = defaultdict(list)
     wanted = set(days)
+    first, last = min(wanted, default=after.start), max(wanted, default=after.start)
     for event in work.events.values():
+        if event.end.date() < first - dt.timedelta(days=1) or event.start.date() > last + dt.timedelta(
+            days=1
+        ):
+            continue  # no tour of it can fall on a re-measured day (a day's slack for briefings)
         for tour in event_tours(event, after.policy):
             if tour.day in wanted and after.start <= tour.day <= after.end:
                 demand[tour.day].append(

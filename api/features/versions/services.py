@@ -413,12 +413,8 @@ def replan_version(
             svc.live.pop(plan_id, None)  # half-applied: rebuild from the lineage next time
             raise
         try:
-            violations = validate_change(
-                after,
-                Plan(assignments=list(live.assignments), shortfalls=_shortfalls(live)),
-                {c.service_number for c in result.changes},
-                set(result.delta.days),
-            )
+            moved, days = {c.service_number for c in result.changes}, set(result.delta.days)
+            violations = validate_change(after, live.scope(moved, days), moved, days)
             if violations:
                 raise ProblemError(
                     500,
@@ -912,7 +908,9 @@ def add_absence(svc: VersionService, service_number: str, body: AbsenceIn, key_i
             .where(DatasetVersion.name == "officers")
             .values(version=DatasetVersion.version + 1, updated_at=now)
         )
-        version = conn.execute(select(DatasetVersion.version).where(DatasetVersion.name == "officers")).scalar_one()
+        version = conn.execute(
+            select(DatasetVersion.version).where(DatasetVersion.name == "officers")
+        ).scalar_one()
         changed = msgspec.structs.replace(officer, leave=tuple(merged))
         absence_id = conn.execute(
             insert(OfficerAbsence)
