@@ -12,7 +12,7 @@ from typing import Annotated
 import anyio.to_thread
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import Body, Parameter, PathParameter, QueryParameter
+from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
 
 from api.auth import allow, principal
 from api.features.common import (
@@ -62,8 +62,8 @@ Limit = Annotated[int | None, LimitParam]
 Offset = Annotated[int | None, OffsetParam]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         max_length=200,
         description="A retry with the same key and body gets the version the first request made (200), never a second one.",
