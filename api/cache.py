@@ -38,6 +38,8 @@ RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     # results of a finished plan (never the job status itself, which changes while it runs)
     (re.compile(r"^/plans/[^/]+/.+"), ("officers",)),
 )
+# A published plan's lineage grows with every re-plan, which no dataset version tracks: never cached.
+UNCACHED = re.compile(r"^/plans/[^/]+/(versions|changes|pins|publish)(/|$)")
 MAX_ENTRIES = 4096
 MAX_BODY = 1024 * 1024
 
@@ -121,6 +123,8 @@ async def _read_versions(reader: Reader) -> dict[str, int]:
 
 
 def _datasets(path: str) -> tuple[str, ...] | None:
+    if UNCACHED.search(path):
+        return None
     for pattern, datasets in RULES:
         if pattern.search(path):
             return datasets

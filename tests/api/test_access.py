@@ -88,6 +88,21 @@ PERMISSIONS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/analysis/frontiers"): READERS,
     ("GET", "/analysis/frontiers"): READERS,
     ("GET", "/analysis/frontiers/{frontier_id:str}"): READERS,
+    # published plans and their versions: summaries for every reader, named changes not for analysts
+    ("POST", "/plans/{plan_id:str}/publish"): {P, S},
+    ("GET", "/plans/{plan_id:str}/versions"): READERS,
+    ("GET", "/plans/{plan_id:str}/versions/{number:int}"): READERS,
+    ("POST", "/plans/{plan_id:str}/versions/{number:int}/replan"): {P, S},
+    ("GET", "/plans/{plan_id:str}/versions/{number:int}/diff"): {P, S},
+    ("GET", "/plans/{plan_id:str}/versions/{number:int}/notifications"): {P, S},
+    ("GET", "/plans/{plan_id:str}/versions/{number:int}/notifications.csv"): {P, S},
+    ("GET", "/plans/{plan_id:str}/versions/{number:int}/assignments"): {P, S},
+    ("GET", "/plans/{plan_id:str}/versions/{number:int}/recommendations"): {P, S},
+    ("GET", "/plans/{plan_id:str}/changes"): {P, S},
+    ("POST", "/plans/{plan_id:str}/pins"): {P, S},
+    ("GET", "/plans/{plan_id:str}/pins"): {P, S},
+    ("DELETE", "/plans/{plan_id:str}/pins/{pin_id:int}"): {P, S},
+    ("POST", "/officers/{service_number:str}/absences"): {P, S},
     ("GET", "/dashboard"): PUBLIC,
     ("GET", "/dashboard/{name:str}"): PUBLIC,
 }
@@ -117,6 +132,14 @@ class Fixtures:
         self.policy = c.get("/policy", headers=h).json()["policy"]
         frontier = c.post("/analysis/frontiers", json={"start": "2027-03-01", "end": "2027-03-02"}, headers=h)
         self.frontier_id = frontier.json()["job"]["id"]
+        # Plans to publish (one per call that may succeed), and the first one published.
+        unpublished = [
+            c.post("/plans", json={"start": str(data.DAY), "end": "2027-03-03"}, headers=h).json()["id"]
+            for _ in range(3)
+        ]
+        assert service.run_jobs() == ["succeeded"] * 4  # the three plans and the frontier
+        assert c.post(f"/plans/{self.job_id}/publish", json={}, headers=h).status_code == 201
+        self.unpublished = unpublished
 
     def fresh_queued_job(self) -> str:
         # submitted by the scheduler: a scheduler may cancel its own jobs, a planner any job
@@ -126,9 +149,21 @@ class Fixtures:
         )
         return r.json()["id"]  # type: ignore[no-any-return]
 
+    def latest_version(self) -> str:
+        return str(self.s.client.get(f"/plans/{self.job_id}/versions", headers=self.s.h(P)).json()["latest"])
+
+    def fresh_pin(self) -> str:
+        r = self.s.client.post(f"/plans/{self.job_id}/pins", json={"event_id": "EV-1-A"}, headers=self.s.h(P))
+        return str(r.json()["id"])
+
     def request(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
         n = next(self.counter)
         params = {
+            "{plan_id:str}": (lambda: self.unpublished.pop() if self.unpublished else self.job_id)
+            if path.endswith("/publish")
+            else (lambda: self.job_id),
+            "{number:int}": self.latest_version,
+            "{pin_id:int}": self.fresh_pin,
             "{key_id:str}": lambda: self.s.new_key(A)[1],
             "{service_number:str}": lambda: "T00001",
             "{external_id:path}": lambda: "EV-0-A",
@@ -180,6 +215,17 @@ class Fixtures:
             ("PUT", "/policy"): {"json": {"policy": self.policy, "note": f"walk {n}"}},
             ("POST", "/plans"): {"json": {"start": "2027-03-01", "end": "2027-03-02"}},
             ("POST", "/analysis/frontiers"): {"json": {"start": "2027-03-01", "end": "2027-03-02"}},
+            ("POST", "/plans/{plan_id:str}/versions/{number:int}/replan"): {
+                "json": {"reason": f"walk {n}", "as_of": "2027-03-01T06:00:00+00:00"}
+            },
+            ("GET", "/plans/{plan_id:str}/versions/{number:int}/recommendations"): {
+                "params": {"event_id": "EV-2-A", "role": "constable"}
+            },
+            ("POST", "/plans/{plan_id:str}/pins"): {"json": {"event_id": "EV-0-A"}},
+            ("POST", "/plans/{plan_id:str}/publish"): {"json": {"reason": f"walk {n}"}},
+            ("POST", "/officers/{service_number:str}/absences"): {
+                "json": {"start": "2027-03-06", "end": "2027-03-06", "reason": "court"}
+            },
             ("POST", "/analysis/plans/{job_id:str}/what-if"): {
                 "json": {"event_id": "EV-0-A", "demand": [{"role": "constable", "count": 4}]}
             },

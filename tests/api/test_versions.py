@@ -182,3 +182,12 @@ def test_pins_recommendations_and_roles(service: Service) -> None:
 
 def _replan_as(service: Service, plan_id: str, role: str) -> Any:
     return service.client.post(f"/plans/{plan_id}/versions/1/replan", json={}, headers=service.h(role))
+
+
+def test_a_new_version_is_read_at_once_not_from_a_cached_page(service: Service) -> None:
+    plan_id = _published(service)
+    for _ in range(2):  # a second read would come from the response cache if it applied here
+        assert service.client.get(f"/plans/{plan_id}/versions", headers=service.h(P)).json()["latest"] == 1
+    _add_event(service, "SN-1")
+    assert _replan(service, plan_id, 1).status_code == 201
+    assert service.client.get(f"/plans/{plan_id}/versions", headers=service.h(P)).json()["latest"] == 2
