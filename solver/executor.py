@@ -192,9 +192,15 @@ ExecutorFactory = Callable[[PlanningProblem, int, int], SolveExecutor]
 
 
 def default_executor(problem: PlanningProblem, workers: int, days: int) -> SolveExecutor:
-    """In this thread for one worker or a short horizon of `days` demand days, else a local pool."""
+    """In this thread for one worker or a short horizon of `days` demand days, else the Dask
+    cluster named by PLANNER_DASK_SCHEDULER (solver/dask_executor.py), else a local pool."""
     if workers <= 1 or days < POOL_MIN_DAYS:
         return InProcess(problem)
+    from solver.dask_executor import dask_pool, scheduler_address  # distributed only when asked for
+
+    address = scheduler_address()
+    if address is not None:
+        return dask_pool(msgspec.msgpack.encode(problem), address, workers)
     return local_pool(msgspec.msgpack.encode(problem), workers)
 
 

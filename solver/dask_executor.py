@@ -1,0 +1,156 @@
+"""A solve's tasks on a Dask distributed cluster: the same tasks as the local pool, elsewhere.
+
+`dask_pool(problem_bytes, address)` connects a `distributed.Client` to the scheduler, sends the
+problem's bytes to the cluster once for this solve (each task carries only a reference to them;
+workers that need them fetch them from each other) and returns a `DaskPool`, a `Delegating`
+executor over the client's `concurrent.futures` executor. Nothing else changes: tasks are the
+module-level functions of the local pool (solver/executor.py, `run_task`), results come back as
+futures, and the solve's progress and cancel checks run here, in the caller, as results arrive.
+
+Failure semantics:
+
+- a Dask worker that dies mid-task: the scheduler re-runs its tasks on the workers left (up to
+  `distributed.scheduler.allowed-failures` deaths per task); a task that raises is re-run
+  `retries` times. Tasks are pure functions of their input, so the plan is the local one.
+- the scheduler unreachable when the solve starts: `SchedulerUnreachable` after
+  `connect_seconds`, never a hang; or, with `PLANNER_DASK_FALLBACK=local`, the local pool.
+- the solve cancelled or failed: `shutdown` cancels every outstanding task on the cluster and
+  releases the problem's bytes. A task already running on a worker finishes there (Dask cannot
+  interrupt a running function) and its result is dropped.
+
+Solver threads: every task's LP and MIP run single-threaded (solver/linear.py sets HiGHS'
+threads=1; GLOP has one), and Dask's nanny starts workers with OMP/MKL/OpenBLAS capped at one
+thread, so a worker uses `--nthreads` cores and no more.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from solver.executor import Delegating, WorkerContext, local_pool
+
+SCHEDULER_ENV = "PLANNER_DASK_SCHEDULER"
+FALLBACK_ENV = "PLANNER_DASK_FALLBACK"  # "local": run on the local pool if the scheduler is down
+TIMEOUT_ENV = "PLANNER_DASK_TIMEOUT"  # seconds to wait for the scheduler at the start of a solve
+CONNECT_SECONDS = 10.0
+# Re-runs of a task that raised (a worker's memory error, a lost connection to a peer holding the
+# problem); a killed worker's tasks are re-run by the scheduler without counting against these.
+RETRIES = 2
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class SchedulerUnreachable(RuntimeError):
+    """The Dask scheduler named for this solve did not answer in time."""
+
+
+def scheduler_address() -> str | None:
+    """The scheduler named by PLANNER_DASK_SCHEDULER, or None for the local pool."""
+    return os.environ.get(SCHEDULER_ENV, "").strip() or None
+
+
+def connect(address: str, connect_seconds: float | None = None) -> Any:
+    """A client of the scheduler at `address`; `SchedulerUnreachable` if it does not answer."""
+    from distributed import Client
+
+    seconds = connect_seconds if connect_seconds is not None else _timeout()
+    try:
+        # set_as_default=False: a solve's client must not become the process's default Dask
+        # scheduler (an API thread's dask code would run on the cluster).
+        return Client(address, timeout=seconds, set_as_default=False)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachable(
+            f"the Dask scheduler at {address} did not answer within {seconds:g} s "
+            f"(set {SCHEDULER_ENV} to a running `dask scheduler`, unset it for the local pool, "
+            f"or set {FALLBACK_ENV}=local to fall back to it)"
+        ) from exc
+
+
+def _timeout() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    return float(raw) if raw else CONNECT_SECONDS
+
+
+class DaskPool(Delegating):
+    """Tasks on a Dask cluster, with the problem sent once; `shutdown` cancels what is left."""
+
+    def __init__(self, client: Any, problem_bytes: bytes, retries: int = RETRIES, owns: bool = True) -> None:
+        # The problem goes to the cluster once, as a task whose result is its bytes, not as
+        # scattered data: Dask's memory manager trims a broadcast down to one copy, and a
+        # scattered key lost with its worker fails every task that needs it, where a task's
+        # result is recomputed on another worker. Workers fetch it from each other.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ll]arge.*graph")  # a year's problem is large
+            payload = client.submit(_same, problem_bytes, pure=False)
+        super().__init__(client.get_executor(pure=False, retries=retries), problem_bytes, payload, owns)
+        self.client = client
+        self.submitted: list[Any] = []
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[Concatenate[WorkerContext, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Future[T]:
+        future = super().submit(fn, *args, **kwargs)
+        self.submitted.append(future)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        # Every result the solve needs has been read when it leaves its `with` block, so whatever
+        # is still outstanding (a cancelled or failed solve's tasks) is cancelled, not awaited.
+        for future in self.submitted:
+            future.cancel()  # the client's executor passes this on to the cluster
+        self.submitted.clear()
+        self.executor.shutdown(wait=False)
+        self.payload.release()  # the problem's bytes leave the cluster with the solve
+        if self.owns:
+            self.client.close()
+
+
+def _same(problem_bytes: bytes) -> bytes:
+    return problem_bytes
+
+
+def dask_pool(problem_bytes: bytes, address: str, workers: int) -> Delegating:
+    """The solve's tasks on the cluster at `address`; the local pool of `workers` processes
+    instead if the scheduler does not answer and PLANNER_DASK_FALLBACK=local."""
+    try:
+        client = connect(address)
+    except SchedulerUnreachable as exc:
+        if os.environ.get(FALLBACK_ENV, "").strip().lower() != "local":
+            raise
+        log.warning("%s; planning on the local pool instead", exc)
+        return local_pool(problem_bytes, workers)
+    try:
+        return DaskPool(client, problem_bytes)
+    except BaseException:
+        client.close()
+        raise
+
+
+def cluster_threads(address: str) -> int:
+    """The cluster's worker threads in all: how many tasks it runs at once."""
+    client = connect(address)
+    try:
+        return sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or 1
+    finally:
+        client.close()
+
+
+__all__ = [
+    "CONNECT_SECONDS",
+    "FALLBACK_ENV",
+    "SCHEDULER_ENV",
+    "DaskPool",
+    "SchedulerUnreachable",
+    "cluster_threads",
+    "connect",
+    "dask_pool",
+    "scheduler_address",
+]
