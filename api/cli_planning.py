@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     plan.add_argument("--out", type=Path, default=Path("plan.json"))
     plan.add_argument("--workers", type=int, default=None)
+    plan.add_argument(
+        "--dask",
+        metavar="ADDR",
+        default=None,
+        help="run the solve's tasks on the Dask scheduler at ADDR (default PLANNER_DASK_SCHEDULER)",
+    )
     plan.add_argument("--no-progress", action="store_true")
     plan.set_defaults(handler=_plan)
 
@@ -107,8 +114,19 @@ def _plan(args: argparse.Namespace) -> int:
     except msgspec.ValidationError as exc:
         print(f"planner plan: invalid input: {exc}", file=sys.stderr)
         return 2
+    from solver.dask_executor import SCHEDULER_ENV, SchedulerUnreachable, cluster_threads, scheduler_address
+
+    if args.dask:
+        os.environ[SCHEDULER_ENV] = args.dask
+    address = scheduler_address()
     started = time.perf_counter()
-    plan = solve(problem, workers=args.workers, progress=None if args.no_progress else ProgressBar())
+    try:
+        # on a cluster, as many tasks at once as it has worker threads
+        workers = args.workers or (cluster_threads(address) if address else None)
+        plan = solve(problem, workers=workers, progress=None if args.no_progress else ProgressBar())
+    except SchedulerUnreachable as exc:
+        print(f"planner plan: {exc}", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - started
     args.out.write_bytes(msgspec.json.encode(plan))
     evaluation = evaluate(problem, plan)

@@ -26,6 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     worker = sub.add_parser("worker", help="run a plan worker on its own (jobs from the same database)")
     worker.set_defaults(handler=_worker)
+    for command in (serve, worker):
+        command.add_argument(
+            "--dask",
+            metavar="ADDR",
+            default=None,
+            help="the plan worker solves on the Dask scheduler at ADDR (same as PLANNER_DASK_SCHEDULER)",
+        )
 
     key = sub.add_parser("create-admin-key", help="create an admin API key and print it once")
     key.add_argument("--label", default="created by planner create-admin-key")
@@ -45,6 +52,12 @@ def _logging() -> None:
     )
 
 
+def _use_dask(args: argparse.Namespace) -> None:
+    """The solves of this process and of the worker it starts go to the scheduler at --dask."""
+    if args.dask:
+        os.environ["PLANNER_DASK_SCHEDULER"] = args.dask
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -52,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
     from api.settings import Settings
 
     _logging()
+    _use_dask(args)
     settings = Settings.from_env()
     migrate(settings.db)
     if args.demo or settings.load_demo:
@@ -129,6 +143,7 @@ def _worker(args: argparse.Namespace) -> int:
     from api.settings import Settings
 
     _logging()
+    _use_dask(args)
     return run_worker(Settings.from_env(), stop_requested=lambda: bool(stop_requested))
 
 

@@ -123,7 +123,7 @@ def dask_pool(problem_bytes: bytes, address: str, workers: int) -> Delegating:
     try:
         client = connect(address)
     except SchedulerUnreachable as exc:
-        if os.environ.get(FALLBACK_ENV, "").strip().lower() != "local":
+        if not falls_back():
             raise
         log.warning("%s; planning on the local pool instead", exc)
         return local_pool(problem_bytes, workers)
@@ -134,9 +134,20 @@ def dask_pool(problem_bytes: bytes, address: str, workers: int) -> Delegating:
         raise
 
 
-def cluster_threads(address: str) -> int:
-    """The cluster's worker threads in all: how many tasks it runs at once."""
-    client = connect(address)
+def falls_back() -> bool:
+    """PLANNER_DASK_FALLBACK=local: an unreachable scheduler hands the solve to the local pool."""
+    return os.environ.get(FALLBACK_ENV, "").strip().lower() == "local"
+
+
+def cluster_threads(address: str) -> int | None:
+    """The cluster's worker threads in all (how many tasks it runs at once); None where the
+    scheduler does not answer and the solve will fall back to the local pool."""
+    try:
+        client = connect(address)
+    except SchedulerUnreachable:
+        if falls_back():
+            return None
+        raise
     try:
         return sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or 1
     finally:
@@ -152,5 +163,6 @@ __all__ = [
     "cluster_threads",
     "connect",
     "dask_pool",
+    "falls_back",
     "scheduler_address",
 ]

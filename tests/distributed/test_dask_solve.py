@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,22 +21,8 @@ from planner.validate import validate
 from solver import solve
 from solver.dask_executor import FALLBACK_ENV, SCHEDULER_ENV, TIMEOUT_ENV, SchedulerUnreachable
 from solver.executor import problem_key
-from tests.distributed.instance import multi_week
+from tests.distributed.conftest import WORKERS, free_port
 from tests.solver.test_executor import rows
-
-WORKERS = 2
-
-
-@pytest.fixture(scope="module")
-def instance() -> PlanningProblem:
-    return multi_week(weeks=6, scale=5)
-
-
-@pytest.fixture(scope="module")
-def local_plan(instance: PlanningProblem) -> Plan:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(SCHEDULER_ENV, raising=False)
-        return solve(instance, workers=WORKERS)
 
 
 def holders(client: Client, problem: PlanningProblem) -> int:
@@ -103,12 +88,6 @@ def test_a_worker_killed_mid_solve_still_gives_the_local_plan(
     assert held and killed_mid_solve  # the worker died holding tasks of a solve still running
     assert rows(result[0]) == rows(local_plan)
     assert validate(instance, result[0]) == []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_unreachable_scheduler_fails_the_solve_saying_so(
