@@ -1,9 +1,10 @@
 """A solve's tasks on a Dask distributed cluster: the same tasks as the local pool, elsewhere.
 
-`dask_pool(problem_bytes, address)` connects a `distributed.Client` to the scheduler, sends the
-problem's bytes to the cluster once for this solve (each task carries only a reference to them;
-workers that need them fetch them from each other) and returns a `DaskPool`, a `Delegating`
-executor over the client's `concurrent.futures` executor. Nothing else changes: tasks are the
+`dask_pool(problem_bytes, address, workers)` connects a `distributed.Client` to the scheduler,
+sends the problem's bytes to the cluster once for this solve (each task carries only a reference
+to them; workers that need them fetch them from each other) and returns a `Delegating` executor
+over a `ClusterPool`, the client's `concurrent.futures` executor. `points_pool` and `shared_input` do
+the same for frontier points, which bring their own inputs. Nothing else changes: tasks are the
 module-level functions of the local pool (solver/executor.py, `run_task`), results come back as
 futures, and the solve's progress and cancel checks run here, in the caller, as results arrive.
 
@@ -26,13 +27,14 @@ thread, so a worker uses `--nthreads` cores and no more.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import os
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
-from solver.executor import Delegating, WorkerContext, local_pool
+from solver.executor import Delegating, local_pool
 
 SCHEDULER_ENV = "PLANNER_DASK_SCHEDULER"
 FALLBACK_ENV = "PLANNER_DASK_FALLBACK"  # "local": run on the local pool if the scheduler is down
@@ -44,7 +46,6 @@ RETRIES = 2
 
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -79,59 +80,91 @@ def _timeout() -> float:
     return float(raw) if raw else CONNECT_SECONDS
 
 
-class DaskPool(Delegating):
-    """Tasks on a Dask cluster, with the problem sent once; `shutdown` cancels what is left."""
+class ClusterPool(Executor):
+    """A `concurrent.futures.Executor` on a Dask cluster whose `shutdown` cancels what is left.
 
-    def __init__(self, client: Any, problem_bytes: bytes, retries: int = RETRIES, owns: bool = True) -> None:
-        # The problem goes to the cluster once, as a task whose result is its bytes, not as
-        # scattered data: Dask's memory manager trims a broadcast down to one copy, and a
-        # scattered key lost with its worker fails every task that needs it, where a task's
-        # result is recomputed on another worker. Workers fetch it from each other.
+    Callers read every result they need before they shut it down, so whatever is outstanding
+    then (a cancelled or failed solve's tasks) is cancelled, not awaited."""
+
+    def __init__(self, client: Any, retries: int = RETRIES, owns: bool = True) -> None:
+        self.client = client
+        self.executor = client.get_executor(pure=False, retries=retries)
+        self.owns = owns
+        self.submitted: list[Future[Any]] = []
+        self.shared: list[Any] = []
+
+    def share(self, data: bytes) -> Any:
+        """`data` on the cluster once, for tasks to take as an argument (Dask hands each task the
+        value, fetched from a peer that holds it).
+
+        A task whose result is the data, not scattered data: Dask's memory manager trims a
+        broadcast down to one copy, and a scattered key lost with its worker fails every task
+        that needs it, where a task's result is recomputed on another worker."""
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Ll]arge.*graph")  # a year's problem is large
-            payload = client.submit(_same, problem_bytes, pure=False)
-        super().__init__(client.get_executor(pure=False, retries=retries), problem_bytes, payload, owns)
-        self.client = client
-        self.submitted: list[Any] = []
+            future = self.client.submit(_same, data, pure=False)
+        self.shared.append(future)
+        return future
 
-    def submit(  # type: ignore[override]
-        self, fn: Callable[Concatenate[WorkerContext, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> Future[T]:
-        future = super().submit(fn, *args, **kwargs)
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = self.executor.submit(fn, *args, **kwargs)
         self.submitted.append(future)
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        # Every result the solve needs has been read when it leaves its `with` block, so whatever
-        # is still outstanding (a cancelled or failed solve's tasks) is cancelled, not awaited.
         for future in self.submitted:
             future.cancel()  # the client's executor passes this on to the cluster
         self.submitted.clear()
         self.executor.shutdown(wait=False)
-        self.payload.release()  # the problem's bytes leave the cluster with the solve
+        for shared in self.shared:
+            shared.release()  # the shared inputs leave the cluster with the solve
+        self.shared.clear()
         if self.owns:
             self.client.close()
 
 
-def _same(problem_bytes: bytes) -> bytes:
-    return problem_bytes
+def _same(data: bytes) -> bytes:
+    return data
 
 
-def dask_pool(problem_bytes: bytes, address: str, workers: int) -> Delegating:
-    """The solve's tasks on the cluster at `address`; the local pool of `workers` processes
-    instead if the scheduler does not answer and PLANNER_DASK_FALLBACK=local."""
+def cluster_pool(address: str) -> ClusterPool | None:
+    """A pool on the cluster at `address`; None where it does not answer and
+    PLANNER_DASK_FALLBACK=local (the caller runs locally instead)."""
     try:
-        client = connect(address)
+        return ClusterPool(connect(address))
     except SchedulerUnreachable as exc:
         if not falls_back():
             raise
         log.warning("%s; planning on the local pool instead", exc)
+        return None
+
+
+def dask_pool(problem_bytes: bytes, address: str, workers: int) -> Delegating:
+    """The solve's tasks on the cluster at `address`, the problem sent once; the local pool of
+    `workers` processes instead if the scheduler does not answer and PLANNER_DASK_FALLBACK=local."""
+    cluster = cluster_pool(address)
+    if cluster is None:
         return local_pool(problem_bytes, workers)
     try:
-        return DaskPool(client, problem_bytes)
+        return Delegating(cluster, problem_bytes, payload=cluster.share(problem_bytes))
     except BaseException:
-        client.close()
+        cluster.shutdown()
         raise
+
+
+def points_pool(processes: int) -> Executor:
+    """For independent jobs that bring their own inputs (frontier points): the Dask cluster
+    named by PLANNER_DASK_SCHEDULER, else (or on fallback) a spawn pool of `processes`."""
+    address = scheduler_address()
+    cluster = cluster_pool(address) if address else None
+    if cluster is not None:
+        return cluster
+    return ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"))
+
+
+def shared_input(pool: Executor, data: bytes) -> Any:
+    """`data` as an argument for many tasks of `pool`: sent once to a cluster, as is to processes."""
+    return pool.share(data) if isinstance(pool, ClusterPool) else data
 
 
 def falls_back() -> bool:
@@ -158,11 +191,14 @@ __all__ = [
     "CONNECT_SECONDS",
     "FALLBACK_ENV",
     "SCHEDULER_ENV",
-    "DaskPool",
+    "ClusterPool",
     "SchedulerUnreachable",
     "cluster_threads",
     "connect",
+    "cluster_pool",
     "dask_pool",
     "falls_back",
+    "points_pool",
     "scheduler_address",
+    "shared_input",
 ]

@@ -20,13 +20,12 @@ Two levels of detail:
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
 import os
 import pickle
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +43,7 @@ from planner.stages import Stage
 from solver.allocation.inputs import DayInput, SupplyIndex, _floor_headroom, build_day_input
 from solver.allocation.model import DayResult, solve_day
 from solver.allocation.variables import REST_DAY
+from solver.dask_executor import points_pool, shared_input
 from solver.pipeline import SolveCancelled, solve, tours_by_day
 
 DEFAULT_SHARES: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -290,9 +290,9 @@ def allocation_points(
     if processes == 1:
         parts = [sweep_days(problem, shares, days, should_stop)]
     else:
-        problem_bytes = msgspec.msgpack.encode(problem)
-        pool = ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"))
+        pool = points_pool(processes)
         try:
+            problem_bytes = shared_input(pool, msgspec.msgpack.encode(problem))
             # interleaved days: the heavy summer and December weekends are shared out evenly
             futures = [
                 pool.submit(_sweep_worker, problem_bytes, shares, days[k::processes])
@@ -427,10 +427,11 @@ def frontier(
             points.append(_run_point(problem_bytes, share, detail, impact_bytes))
             _report(report, len(points), len(shares))
     else:
-        pool = ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"))
+        pool = points_pool(processes)
         try:
+            shared = shared_input(pool, problem_bytes)
             futures: list[Future[FrontierPoint]] = [
-                pool.submit(_run_point, problem_bytes, share, detail, impact_bytes) for share in shares
+                pool.submit(_run_point, shared, floor, detail, impact_bytes) for floor in shares
             ]
             for future in futures:
                 while not future.done():
@@ -445,7 +446,7 @@ def frontier(
     return Frontier(points=points, wall_seconds=round(time.perf_counter() - started, 2), processes=processes)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool: Executor) -> None:
     """Cancel queued points and end running ones now: a point can take minutes."""
     for future_process in list(getattr(pool, "_processes", {}).values()):
         future_process.terminate()
