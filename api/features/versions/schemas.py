@@ -32,6 +32,21 @@ class ReplanRequest(Schema):
     as_of: dt.datetime | None = None
 
 
+class ReplanStatsOut(Schema):
+    """How the re-plan answered: null for the published version."""
+
+    seconds: float
+    days: list[dt.date]  # the days whose deployments it looked at
+    withdrawn_forced: int  # assignments that could not stand
+    members_replaced: int  # unit holes filled by one replacement officer
+    units_added: int
+    units_released: int  # lower-priority units released for critical or high demand
+    frozen_released: int  # of those, inside the frozen window
+    units_made_compliant: int  # units formed again with fewer short-notice rest-day cancellations
+    short_before: int  # officers short on the affected tours before covering
+    short_after: int
+
+
 class VersionOut(Schema):
     id: str
     plan_id: str  # the published plan this lineage started from
@@ -41,7 +56,7 @@ class VersionOut(Schema):
     author: str | None  # API key id
     reason: str
     created_at: dt.datetime
-    as_of: dt.datetime
+    as_of: dt.datetime  # notice counts from here (London time, with its offset)
     published_through: dt.date | None
     inputs: list[str]  # the input changes this version answers
     assignments_added: int
@@ -49,7 +64,7 @@ class VersionOut(Schema):
     officers_changed: int
     disruption_cost: float  # paid-hour equivalents the changes cost under the regulations, plus weights
     officers_short: int  # officers still short on the tours the re-plan looked at
-    stats: dict[str, float | int | list[str]]
+    stats: ReplanStatsOut | None
     links: dict[str, str]
 
 

@@ -46,6 +46,7 @@ from api.db.models import (
     ProblemSnapshot,
 )
 from api.db.repositories import OFFICER_COLUMNS, dumps, officer_from_row, officer_values
+from api.features.common import london as london_time
 from api.features.common import page_info, utc
 from api.features.versions.schemas import (
     AbsenceIn,
@@ -66,6 +67,7 @@ from api.features.versions.schemas import (
     PublishRequest,
     RecommendationOut,
     ReplanRequest,
+    ReplanStatsOut,
     VersionList,
     VersionOut,
 )
@@ -294,7 +296,7 @@ def version_out(row: Any) -> VersionOut:
         author=row.author,
         reason=row.reason,
         created_at=utc(row.created_at),  # type: ignore[arg-type]
-        as_of=utc(row.as_of),  # type: ignore[arg-type]
+        as_of=london_time(row.as_of),
         published_through=row.published_through,
         inputs=json.loads(row.inputs),
         assignments_added=row.assignments_added,
@@ -302,9 +304,14 @@ def version_out(row: Any) -> VersionOut:
         officers_changed=row.officers_changed,
         disruption_cost=row.disruption_cost,
         officers_short=row.officers_short,
-        stats=json.loads(row.stats),
+        stats=_stats_out(row.stats),
         links=_links(row.series, row.number),
     )
+
+
+def _stats_out(text: str) -> ReplanStatsOut | None:
+    stats = json.loads(text)
+    return msgspec.convert(stats, ReplanStatsOut) if stats else None
 
 
 def publish(svc: VersionService, plan_id: str, body: PublishRequest, key_id: str) -> VersionOut:
@@ -634,7 +641,12 @@ _duty = msgspec.json.Decoder(Duty)
 def _duty_out(text: str) -> DutyOut:
     d = _duty.decode(text)
     return DutyOut(
-        kind=d.kind, start=d.start, end=d.end, event_id=d.event_id, tour_index=d.tour_index, role=d.role
+        kind=d.kind,
+        start=london_time(d.start) if d.start else None,  # event and roster times are London's
+        end=london_time(d.end) if d.end else None,
+        event_id=d.event_id,
+        tour_index=d.tour_index,
+        role=d.role,
     )
 
 
@@ -794,7 +806,12 @@ def assignments(
     page = rows[offset : offset + limit]
     return AssignmentPage(
         version=number,
-        items=[AssignmentOut(**msgspec.structs.asdict(a)) for a in page],
+        items=[
+            AssignmentOut(
+                **{**msgspec.structs.asdict(a), "start": london_time(a.start), "end": london_time(a.end)}
+            )
+            for a in page
+        ],
         page=page_info(len(rows), limit, offset),
     )
 
