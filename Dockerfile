@@ -3,6 +3,7 @@
 #   docker run -p 8000:8000 -v planner-data:/data met-planner            # add `serve --demo` for the demo year
 #   docker run --rm -v planner-data:/data met-planner create-admin-key   # prints the first admin key once
 # PostgreSQL instead of SQLite: -e DATABASE_URL=postgresql://user:pass@host:5432/db
+# A Dask worker for the solves (README, Dask): docker run --entrypoint dask met-planner worker tcp://HOST:8786
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -11,7 +12,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # dependencies first (cached while only the source changes)
 COPY pyproject.toml README.md ./
-RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+# with the `dask` extra, so that one image also runs a Dask scheduler or worker (README, Dask)
+RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dask"]))' \
     > /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt
 COPY planner ./planner

@@ -60,7 +60,13 @@ def scheduler_address() -> str | None:
 
 def connect(address: str, connect_seconds: float | None = None) -> Any:
     """A client of the scheduler at `address`; `SchedulerUnreachable` if it does not answer."""
-    from distributed import Client
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise RuntimeError(
+            f"{SCHEDULER_ENV} is set but Dask distributed is not installed here "
+            "(pip install 'met-event-planner[dask]')"
+        ) from exc
 
     seconds = connect_seconds if connect_seconds is not None else _timeout()
     try:
