@@ -24,10 +24,10 @@ from api.cache import ResponseCache, ResponseCacheMiddleware
 from api.db.engine import make_async_engine, make_reader
 from api.features.analysis.controllers import AnalysisController, DashboardController
 from api.features.common import (
-    page_numbers_are_integers,
     provide_connection,
     provide_reader,
     provide_settings,
+    refuse_unreadable_input,
 )
 from api.features.events.controllers import EventController
 from api.features.health.controllers import HealthController, IndexController
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             ResponseCacheMiddleware,  # after the key check: only authenticated requests reach it
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_request=page_numbers_are_integers,
+        before_request=refuse_unreadable_input,
         lifespan=[lifespan],
         on_app_init=[contract_plugin_hook],
         request_max_body_size=settings.server.max_body_bytes,

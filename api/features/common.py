@@ -102,14 +102,24 @@ LimitParam = bounded_query(name="limit", ge=1, required=False, description=LIMIT
 INTEGER_QUERY = re.compile(r"[0-9]{1,20}")
 
 
-async def page_numbers_are_integers(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook: `limit` and `offset` are written as integers. Query values are
-    converted leniently, which would read `offset=5.0` as 5; the document says integer, so
-    anything else is a 400."""
+async def refuse_unreadable_input(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook for what no route can take, in one place:
+
+    - a NUL character anywhere (path, query, body): PostgreSQL text cannot hold one, so it would fail
+      deep in a query or an insert;
+    - `limit` and `offset` not written as integers: query values are converted leniently, which
+      would read `offset=5.0` as 5, and the document says integer."""
+    raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+    if b"%00" in raw or b"\x00" in raw or "\x00" in request.url.path:
+        raise ProblemError(400, "The URL holds a NUL character, which no field may hold.")
     for name in ("limit", "offset"):
         for value in request.query_params.getall(name, ()):
             if not INTEGER_QUERY.fullmatch(value):
                 raise ProblemError(400, f"{name} must be a whole number written with digits only.")
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()  # kept for the handler
+        if b"\x00" in body or b"\\u0000" in body:
+            raise ProblemError(400, "The request body holds a NUL character, which no field may hold.")
 
 
 def page_bounds(

@@ -38,6 +38,19 @@ def test_an_offset_past_64_bits_is_a_400_on_every_list(service: Service, path: s
     problem(service.client.get(path, params={"offset": BIG}, headers=service.h(P)), 400)
 
 
+def test_a_nul_character_is_a_400_wherever_it_is_sent(service: Service) -> None:
+    """PostgreSQL text cannot hold NUL: it once failed inside the query (500)."""
+    c, h = service.client, service.h(P)
+    problem(c.get("/events", params={"borough": "E09\x00"}, headers=h), 400)
+    problem(c.get("/officers/T%0001", headers=h), 400)
+    event = json.loads(data.events_json())[0]
+    event.update(start="2027-03-01T12:00:00", end="2027-03-01T16:00:00", name="Rally\x00")
+    problem(c.post("/events", json=event, headers=h), 400)
+    problem(import_events(service, [event_row(name="Rally\x00")]), 400)
+    event["name"] = "Rally"
+    assert c.post("/events", json=event, headers=h).status_code == 201  # the body is still read
+
+
 @pytest.mark.parametrize("value", ["5.0", "1e3", "-0", " 5", "0x10"])
 def test_page_numbers_must_be_written_as_integers(service: Service, value: str) -> None:
     for name in ("limit", "offset"):
