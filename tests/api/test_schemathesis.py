@@ -101,10 +101,17 @@ def run_schemathesis(server: LiveServer, role: str, config: Path, tmp_path: Path
 
 
 def _failures(output: str) -> str:
-    """The report's failures section (each with its curl to reproduce) and its summary."""
-    start = output.find("FAILURES")
-    end = output.find("WARNINGS", start)
-    return output[start : end if end > start else start + 8000][:8000] + output[output.find("SUMMARY") :]
+    """The report's failures and errors sections (each failure with its curl to reproduce) and its
+    summary."""
+    sections = []
+    for title in ("FAILURES", "ERRORS"):
+        start = output.find(f" {title} ")
+        if start >= 0:
+            ends = [
+                i for i in (output.find(" WARNINGS ", start), output.find(" SUMMARY ", start)) if i > start
+            ]
+            sections.append(output[start : min(ends) if ends else start + 6000][:6000])
+    return "\n".join(sections) + output[output.find(" SUMMARY ") :]
 
 
 @pytest.mark.slow
