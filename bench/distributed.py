@@ -113,15 +113,16 @@ def _plan_equal(problem: Any, workers: int) -> dict[str, Any]:
     from bench.cluster import Cluster
     from solver import solve
 
-    def rows(plan: Any) -> list[tuple[str, str, str, int, str]]:
-        return sorted(
-            (a.service_number, str(a.day), a.event_id, a.tour_index, a.role) for a in plan.assignments
-        )
+    def rows(plan: Any) -> set[tuple[str, str, str, int, str]]:
+        return {(a.service_number, str(a.day), a.event_id, a.tour_index, a.role) for a in plan.assignments}
 
     os.environ.pop("PLANNER_DASK_SCHEDULER", None)
     started = time.perf_counter()
     local = solve(problem, workers=workers)
     local_seconds = time.perf_counter() - started
+    # the solver's own repeatability on this machine now: its MIPs have time limits, so a loaded
+    # machine can change a day's incumbent whichever executor runs it
+    again = solve(problem, workers=workers)
     with Cluster(workers=workers, nthreads=1) as cluster:
         os.environ["PLANNER_DASK_SCHEDULER"] = cluster.address
         try:
@@ -134,9 +135,21 @@ def _plan_equal(problem: Any, workers: int) -> dict[str, Any]:
         "days": (problem.end - problem.start).days + 1,
         "assignments": len(local.assignments),
         "equal": rows(local) == rows(remote),
+        "rows_differing_local_vs_dask": len(rows(local) ^ rows(remote)),
+        "rows_differing_local_vs_local_again": len(rows(local) ^ rows(again)),
         "local_seconds": round(local_seconds, 2),
         "dask_seconds_cold_workers": round(remote_seconds, 2),
     }
+
+
+def _differing(*runs: list[dict[str, Any]]) -> list[str]:
+    """share:field for every point field on which the configurations disagree."""
+    out = []
+    for points in zip(*runs, strict=True):
+        for name, value in points[0].items():
+            if any(p[name] != value for p in points[1:]):
+                out.append(f"{points[0]['investigation_floor']}:{name}")
+    return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -170,6 +183,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "dask_speedup_2_workers": round(one["wall_seconds"] / two["wall_seconds"], 3),
         "plans_equal": points_equal and (plan is None or plan["equal"]),
         "frontier_points_equal": points_equal,
+        "frontier_fields_differing": _differing(local["points"], two["points"], one["points"]),
         "plan_through_dask": plan,
         "local_pool": {k: v for k, v in local.items() if k != "points"} | {"processes": args.workers},
         "dask_2_workers": {k: v for k, v in two.items() if k != "points"},
