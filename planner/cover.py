@@ -119,7 +119,9 @@ class CoverContext:
         policy = problem.policy
         officers = roster.officers
         self.units = np.asarray([o.unit for o in officers])
-        self.unit_rows = {str(u): np.flatnonzero(self.units == u) for u in np.unique(self.units)}
+        # Units as integer codes too: per-unit figures over many rows at once (recommendations).
+        self.unit_codes, self.unit_of = np.unique(self.units, return_inverse=True)
+        self.unit_rows = {str(u): np.flatnonzero(self.unit_of == i) for i, u in enumerate(self.unit_codes)}
         self.ranks = np.asarray([o.rank for o in officers])
         skills_cache: dict[tuple[str, ...], frozenset[str]] = {}
         self.skills = [

@@ -102,7 +102,7 @@ def _ranked(
     price (the exact breakdown is computed for the few shown)."""
     problem, roster = ctx.problem, ctx.roster
     policy = problem.policy
-    codes, unit_of = _unit_index(ctx)
+    codes, unit_of = ctx.unit_codes, ctx.unit_of
     travel_of = np.asarray([problem.organisation.travel(str(u), event.borough) for u in codes])
     travel = travel_of[unit_of[rows]] * policy.weights.travel_per_officer_minute
     on_duty_of = np.bincount(unit_of[roster.status[:, d] == ON], minlength=len(codes))
@@ -113,16 +113,6 @@ def _ranked(
     estimate = np.where(on, extra, rest) + travel + fairness
     order = np.lexsort((roster.abstractions[rows], estimate))
     return [(int(rows[i]), float(fairness[i])) for i in order]
-
-
-def _unit_index(ctx: CoverContext) -> tuple[np.ndarray, np.ndarray]:
-    """(unit codes, each roster row's index into them), computed once per cover context."""
-    cached = getattr(ctx, "_unit_index", None)
-    if cached is None:
-        codes, unit_of = np.unique(ctx.units, return_inverse=True)
-        cached = (codes, unit_of)
-        ctx._unit_index = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def _candidate(

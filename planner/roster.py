@@ -248,6 +248,12 @@ class Roster:
         self.on_event[rows, day] = True
         self.abstractions[rows] += 1
 
+    def published_duty(self, row: int, day: int) -> tuple[int, int]:
+        """(start, end) minutes of the row's published duty on `day`, NONE for none: what they
+        would go back to if their event tour that day were taken back."""
+        start, end, _ = self._base
+        return int(start[row, day]), int(end[row, day])
+
     def rest_conflicts(self, rows: IntArray, day: int) -> BoolArray:
         """Which of `rows` have less than the minimum rest between their duty on `day` and the
         duties either side (after a plan has changed one of them)."""

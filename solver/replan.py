@@ -282,11 +282,10 @@ class _Replan:
         """Members whose rostered duty, were they taken off this tour, would clash with a
         neighbouring day's duty (taking them off would disturb that day too)."""
         roster = self.live.roster
-        base_start, base_end, _ = roster._base
         out = 0
         for a in members:
             r, d = roster.index[a.service_number], roster.day_index(a.day)
-            start, end = int(base_start[r, d]), int(base_end[r, d])
+            start, end = roster.published_duty(r, d)
             if start < 0:
                 continue
             before = (
